@@ -1,0 +1,44 @@
+# The two commands of the README: `make run` and `make test`. Each sets up .venv on first use.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+PG_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/postgres
+
+.PHONY: run test lint bench postgres clean
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	touch $(STAMP)
+
+run: $(STAMP)
+	$(BIN)/disclosure db upgrade
+	$(BIN)/disclosure demo
+	$(BIN)/disclosure overview
+
+# PostgreSQL is part of every test run: start it if it is down, fail if it cannot be reached.
+postgres:
+	@pg_isready -q -h 127.0.0.1 -p 5432 || \
+	  pg_ctlcluster --skip-systemctl-redirect $$(ls /etc/postgresql) main start || true
+	@for i in 1 2 3 4 5 6 7 8 9 10; do pg_isready -q -h 127.0.0.1 -p 5432 && exit 0; sleep 1; done; \
+	  echo "PostgreSQL is not reachable at 127.0.0.1:5432; start it with:"; \
+	  echo "  pg_ctlcluster --skip-systemctl-redirect \$$(ls /etc/postgresql) main start"; exit 1
+
+test: $(STAMP) postgres
+	$(BIN)/ruff check disclosure tests bench
+	$(BIN)/mypy disclosure
+	DISCLOSURE_TEST_POSTGRES_URL=$(PG_URL) $(BIN)/pytest -q
+
+lint: $(STAMP)
+	$(BIN)/ruff check disclosure tests bench
+	$(BIN)/ruff format --check disclosure tests bench
+	$(BIN)/mypy disclosure
+
+bench: $(STAMP) postgres
+	$(BIN)/python bench/deadlines.py
+	DISCLOSURE_TEST_POSTGRES_URL=$(PG_URL) $(BIN)/python bench/transitions.py
+
+clean:
+	rm -rf $(VENV) *.egg-info .pytest_cache .mypy_cache .hypothesis

@@ -1,0 +1,34 @@
+"""Every number the Regulations fix, in one versioned rule set.
+
+A future amendment of the law becomes a new ``RuleSet`` value, not a code change.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class RuleSet:
+    """Time limits in official working days.
+
+    Attributes:
+        version: which text of the law these numbers come from.
+        reply_days: Art. 33 (2): reply within 20 working days of receipt.
+        max_extension_days: Art. 33 (2): one extension of at most 20 working days.
+        correction_notice_days: Art. 30: ask for a correction within 7 working days.
+        correction_period_days: Art. 30 "a reasonable period"; our configurable default.
+        consultation_days: Art. 32 / 34: a third party or agency answers within 15 days.
+        fee_payment_days: Fee Measures Art. 9: pay within 20 working days of the notice.
+    """
+
+    version: str = "2019-decree-711"
+    reply_days: int = 20
+    max_extension_days: int = 20
+    correction_notice_days: int = 7
+    correction_period_days: int = 15
+    consultation_days: int = 15
+    fee_payment_days: int = 20
+
+
+RULES_2019 = RuleSet()
