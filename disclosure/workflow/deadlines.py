@@ -61,11 +61,15 @@ class _PauseSpec:
 
 _PAUSES = (
     _PauseSpec(
-        "征求第三方意见", ClockKind.CONSULT_THIRD_PARTY, ClockKind.THIRD_PARTY_REPLIED,
+        "征求第三方意见",
+        ClockKind.CONSULT_THIRD_PARTY,
+        ClockKind.THIRD_PARTY_REPLIED,
         "consultation_days",
     ),
     _PauseSpec(
-        "征求其他机关意见", ClockKind.CONSULT_AGENCY, ClockKind.AGENCY_REPLIED,
+        "征求其他机关意见",
+        ClockKind.CONSULT_AGENCY,
+        ClockKind.AGENCY_REPLIED,
         "consultation_days",
     ),
     _PauseSpec("缴费", ClockKind.ISSUE_FEE_NOTICE, ClockKind.FEE_PAID, "fee_payment_days"),
@@ -107,8 +111,12 @@ class Limits:
 
     def all(self) -> list[Limit]:
         limits = (
-            self.reply, self.correction_notice, self.correction_period,
-            self.third_party, self.agency, self.fee,
+            self.reply,
+            self.correction_notice,
+            self.correction_period,
+            self.third_party,
+            self.agency,
+            self.fee,
         )
         return [limit for limit in limits if limit is not None]
 
@@ -131,7 +139,10 @@ def _window_limit(
 ) -> Limit:
     due = cal.add_working_days(start, days)
     return Limit(
-        key, label, due, not cal.is_covered(due),
+        key,
+        label,
+        due,
+        not cal.is_covered(due),
         f"自{cn_date(start)}{what}起算{days}个工作日 → {cn_date(due)}",
     )
 
@@ -191,7 +202,9 @@ def compute_limits(
     for i, event in enumerate(events):
         if event.on < last_on:
             raise _event_error(
-                i, "date", "chronological",
+                i,
+                "date",
+                "chronological",
                 f"第{i + 1}个事件日期{cn_date(event.on)}早于前一事件或收到日期{cn_date(last_on)}",
             )
         last_on = event.on
@@ -201,24 +214,33 @@ def compute_limits(
                 raise _event_error(i, "kind", "correction_once", "补正只能要求一次（第三十条）")
             if pauses or open_pauses or extension:
                 raise _event_error(
-                    i, "kind", "correction_before_handling", "补正须在办理（征求意见、收费、延期）之前提出"
+                    i,
+                    "kind",
+                    "correction_before_handling",
+                    "补正须在办理（征求意见、收费、延期）之前提出",
                 )
             correction_requested = event.on
         elif kind is ClockKind.RECEIVE_CORRECTION:
             if correction_requested is None or correction_received:
-                raise _event_error(i, "kind", "no_open_correction", "没有待补正的申请，不能登记收到补正")
+                raise _event_error(
+                    i, "kind", "no_open_correction", "没有待补正的申请，不能登记收到补正"
+                )
             correction_received = True
             origin, origin_text = event.on, f"补正后自{cn_date(event.on)}起算"
         elif correction_requested is not None and not correction_received:
             raise _event_error(i, "kind", "awaiting_correction", "申请人补正前，期限不进行其他计算")
         elif kind in _OPENS:
             if kind in open_pauses:
-                raise _event_error(i, "kind", "pause_already_open", f"{_OPENS[kind].label}已在进行中")
+                raise _event_error(
+                    i, "kind", "pause_already_open", f"{_OPENS[kind].label}已在进行中"
+                )
             open_pauses[kind] = event.on
         elif kind in _CLOSES:
             spec = _CLOSES[kind]
             if spec.opens not in open_pauses:
-                raise _event_error(i, "kind", "no_open_pause", f"没有进行中的{spec.label}，不能登记其结束")
+                raise _event_error(
+                    i, "kind", "no_open_pause", f"没有进行中的{spec.label}，不能登记其结束"
+                )
             start = open_pauses.pop(spec.opens)
             window_end = cal.add_working_days(start, getattr(rules, spec.window))
             pauses.append(
@@ -226,25 +248,35 @@ def compute_limits(
             )
         elif kind is ClockKind.EXTEND:
             if extension is not None:
-                raise _event_error(i, "kind", "extension_once", "延长答复期限只能一次（第三十三条）")
+                raise _event_error(
+                    i, "kind", "extension_once", "延长答复期限只能一次（第三十三条）"
+                )
             if event.days is None or not 1 <= event.days <= rules.max_extension_days:
                 raise _event_error(
-                    i, "days", "extension_range",
+                    i,
+                    "days",
+                    "extension_range",
                     f"延长期限须为1至{rules.max_extension_days}个工作日，实为{event.days}",
                 )
             due_before = _due_with_pauses(
-                cal, origin, rules.reply_days,
+                cal,
+                origin,
+                rules.reply_days,
                 [*pauses, *_assumed_pauses(cal, open_pauses, rules)],
             )
             if event.on > due_before:
                 raise _event_error(
-                    i, "date", "extension_after_due",
+                    i,
+                    "date",
+                    "extension_after_due",
                     f"延期决定日{cn_date(event.on)}晚于答复期限{cn_date(due_before)}，不得延期",
                 )
             extension = event
         elif kind is ClockKind.CUSTOM_DUE:
             if event.until is None or event.until <= event.on:
-                raise _event_error(i, "until", "custom_due_after_decision", "第三十五条确定的答复期限须晚于决定日")
+                raise _event_error(
+                    i, "until", "custom_due_after_decision", "第三十五条确定的答复期限须晚于决定日"
+                )
             custom = event
 
     assumed = _assumed_pauses(cal, open_pauses, rules)
@@ -271,7 +303,10 @@ def compute_limits(
             due = custom.until
             parts.append(f"依第三十五条另行确定答复期限（{cn_date(custom.on)}决定）")
         reply = Limit(
-            "reply", "答复期限", due, not cal.is_covered(due),
+            "reply",
+            "答复期限",
+            due,
+            not cal.is_covered(due),
             "；".join(parts) + f" → {cn_date(due)}",
         )
     return Limits(reply=reply, paused=bool(open_pauses), **rule_limits)
@@ -283,8 +318,11 @@ def _assumed_pauses(
     """An open pause lasts at most until its window ends: count it that long for now."""
     return [
         _Pause(
-            _OPENS[kind].label, start,
-            cal.add_working_days(start, getattr(rules, _OPENS[kind].window)), True, False,
+            _OPENS[kind].label,
+            start,
+            cal.add_working_days(start, getattr(rules, _OPENS[kind].window)),
+            True,
+            False,
         )
         for kind, start in open_pauses.items()
     ]
@@ -306,19 +344,29 @@ def _rule_limits(
     notice = None
     if correction_requested is None:
         notice = _window_limit(
-            cal, "correction_notice", "补正告知期限", received,
-            rules.correction_notice_days, "收到申请",
+            cal,
+            "correction_notice",
+            "补正告知期限",
+            received,
+            rules.correction_notice_days,
+            "收到申请",
         )
     period = None
     if correction_requested is not None and not correction_received:
         period = _window_limit(
-            cal, "correction_period", "补正期限", correction_requested,
-            rules.correction_period_days, "发出补正告知",
+            cal,
+            "correction_period",
+            "补正期限",
+            correction_requested,
+            rules.correction_period_days,
+            "发出补正告知",
         )
     return {
         "correction_notice": notice,
         "correction_period": period,
-        "third_party": window(ClockKind.CONSULT_THIRD_PARTY, "third_party", "第三方答复期限", "发出征求意见书"),
+        "third_party": window(
+            ClockKind.CONSULT_THIRD_PARTY, "third_party", "第三方答复期限", "发出征求意见书"
+        ),
         "agency": window(ClockKind.CONSULT_AGENCY, "agency", "其他机关答复期限", "发出征求意见函"),
         "fee": window(ClockKind.ISSUE_FEE_NOTICE, "fee", "缴费期限", "发出收费通知"),
     }

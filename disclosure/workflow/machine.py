@@ -11,7 +11,7 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import date
-from typing import Any
+from typing import Any, cast
 
 from transitions import EventData, Machine, MachineError
 
@@ -93,6 +93,8 @@ class Step:
 class _Model:
     """The object ``transitions`` drives; lives only for the duration of one ``fire``."""
 
+    trigger: Callable[..., bool]  # added by Machine.add_model
+
     def __init__(
         self, facts: CaseFacts, command: Command, cal: WorkingCalendar, rules: RuleSet
     ) -> None:
@@ -139,7 +141,8 @@ def _guard_request_correction(m: _Model) -> None:
     limit = _limits_with(m, None).correction_notice
     if limit is not None and m.command.on > limit.due:
         raise DeadlineError(
-            "on", "correction_notice_late",
+            "on",
+            "correction_notice_late",
             f"补正告知须在收到申请之日起{m.rules.correction_notice_days}个工作日内发出"
             f"（最迟{cn_date(limit.due)}），{cn_date(m.command.on)}已超期（第三十条）",
         )
@@ -150,7 +153,8 @@ def _guard_window_over(key: str, what: str) -> Callable[[_Model], None]:
         limit = getattr(_limits_with(m, None), key)
         if limit is not None and m.command.on <= limit.due:
             raise DeadlineError(
-                "on", f"{key}_running",
+                "on",
+                f"{key}_running",
                 f"{what}至{cn_date(limit.due)}届满，届满前不得视为放弃申请",
             )
 
@@ -172,7 +176,8 @@ def _guard_set_due(m: _Model) -> None:
     reply = _limits_with(m, None).reply
     if reply is not None and m.command.until <= reply.due:
         raise DeadlineError(
-            "until", "custom_due_not_later",
+            "until",
+            "custom_due_not_later",
             f"另行确定的答复期限{cn_date(m.command.until)}须晚于现行期限{cn_date(reply.due)}",
         )
 
@@ -181,23 +186,27 @@ def _guard_draft_reply(m: _Model) -> None:
     outcome = OUTCOMES.get(m.command.outcome or "")
     if outcome is None:
         raise _violation(
-            "outcome", "closed_set",
+            "outcome",
+            "closed_set",
             f"答复类型“{m.command.outcome or ''}”无效，可选：{'、'.join(OUTCOMES)}",
         )
     reason = m.command.outcome_reason or ""
     if reason not in outcome.reasons:
         raise _violation(
-            "reason_code", "closed_set",
+            "reason_code",
+            "closed_set",
             f"{outcome.label}的理由代码“{reason}”无效，可选：{'、'.join(outcome.reasons)}",
         )
     if (outcome.code, reason) in SYSTEM_OUTCOMES:
         raise _violation(
-            "reason_code", "system_outcome",
+            "reason_code",
+            "system_outcome",
             f"“{outcome.reasons[reason]}”须通过“视为放弃”操作办结，不能直接拟写答复",
         )
     if reason == "still_unclear" and not m.facts.has(ClockKind.RECEIVE_CORRECTION):
         raise _violation(
-            "reason_code", "requires_correction",
+            "reason_code",
+            "requires_correction",
             "“补正后申请内容仍不明确”只适用于已经补正的申请（第三十条）",
         )
 
@@ -231,12 +240,13 @@ _CLOSING_OUTCOMES = {
 def _condition(event: EventData) -> bool:
     """The single condition of every transition: raises instead of returning False,
     so the caller learns *which* rule stopped it."""
-    m: _Model = event.model
+    m = cast(_Model, event.model)
     command = m.command
     _check_role(m)
     if command.on < m.facts.last_date:
         raise _violation(
-            "on", "chronological",
+            "on",
+            "chronological",
             f"办理日期{cn_date(command.on)}早于上一环节日期{cn_date(m.facts.last_date)}",
         )
     guard = _GUARDS.get(command.trigger)
@@ -245,7 +255,8 @@ def _condition(event: EventData) -> bool:
     spec = TRANSITIONS_BY_TRIGGER[command.trigger]
     if spec.clock is not None:
         m.clock_event = ClockEvent(
-            spec.clock, command.on,
+            spec.clock,
+            command.on,
             days=command.days if spec.clock is ClockKind.EXTEND else None,
             until=command.until if spec.clock is ClockKind.CUSTOM_DUE else None,
         )
@@ -297,7 +308,8 @@ def fire(
     state_label = STATE_LABELS[facts.state]
     if spec is None:
         raise TransitionNotAllowed(
-            facts.state.value, command.trigger,
+            facts.state.value,
+            command.trigger,
             f"未知的操作“{command.trigger}”，当前状态“{state_label}”可用：{_menu(facts.state)}",
         )
     model = _Model(facts, command, cal, rules)
@@ -307,7 +319,8 @@ def fire(
             model.trigger(command.trigger)
         except MachineError:
             raise TransitionNotAllowed(
-                facts.state.value, command.trigger,
+                facts.state.value,
+                command.trigger,
                 f"案件当前状态为“{state_label}”，不能执行“{spec.label}”（{command.trigger}）；"
                 f"可用操作：{_menu(facts.state)}",
             ) from None
@@ -323,7 +336,9 @@ def fire(
     details: dict[str, Any] = {}
     if command.trigger == "draft_reply":
         new_facts = replace(
-            new_facts, drafted_by=command.actor.name, outcome=command.outcome,
+            new_facts,
+            drafted_by=command.actor.name,
+            outcome=command.outcome,
             outcome_reason=command.outcome_reason,
         )
     elif command.trigger == "return_draft":

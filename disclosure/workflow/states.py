@@ -105,55 +105,91 @@ class TransitionSpec:
 
 
 _HANDLING_OR_PAUSED = (
-    State.HANDLING, State.CONSULTING_THIRD_PARTY, State.CONSULTING_AGENCY, State.AWAITING_FEE,
+    State.HANDLING,
+    State.CONSULTING_THIRD_PARTY,
+    State.CONSULTING_AGENCY,
+    State.AWAITING_FEE,
 )
 S = State
 TRANSITIONS: tuple[TransitionSpec, ...] = (
     TransitionSpec("review", (S.REGISTERED,), S.UNDER_REVIEW, "开始审查", _CLERKS),
     TransitionSpec("accept", (S.UNDER_REVIEW,), S.HANDLING, "受理办理", _CLERKS),
     TransitionSpec(
-        "request_correction", (S.UNDER_REVIEW,), S.CORRECTION_REQUESTED,
-        "要求补正", _CLERKS, ClockKind.REQUEST_CORRECTION,
+        "request_correction",
+        (S.UNDER_REVIEW,),
+        S.CORRECTION_REQUESTED,
+        "要求补正",
+        _CLERKS,
+        ClockKind.REQUEST_CORRECTION,
     ),
     TransitionSpec(
-        "receive_correction", (S.CORRECTION_REQUESTED,), S.HANDLING, "收到补正", _CLERKS,
+        "receive_correction",
+        (S.CORRECTION_REQUESTED,),
+        S.HANDLING,
+        "收到补正",
+        _CLERKS,
         ClockKind.RECEIVE_CORRECTION,
     ),
     TransitionSpec(
-        "abandon_correction", (S.CORRECTION_REQUESTED,), S.ABANDONED, "逾期不补正，视为放弃",
+        "abandon_correction",
+        (S.CORRECTION_REQUESTED,),
+        S.ABANDONED,
+        "逾期不补正，视为放弃",
         _CLERKS,
     ),
     TransitionSpec(
-        "consult_third_party", (S.HANDLING,), S.CONSULTING_THIRD_PARTY, "征求第三方意见",
-        _CLERKS, ClockKind.CONSULT_THIRD_PARTY,
+        "consult_third_party",
+        (S.HANDLING,),
+        S.CONSULTING_THIRD_PARTY,
+        "征求第三方意见",
+        _CLERKS,
+        ClockKind.CONSULT_THIRD_PARTY,
     ),
     TransitionSpec(
-        "third_party_replied", (S.CONSULTING_THIRD_PARTY,), S.HANDLING, "收到第三方意见",
-        _CLERKS, ClockKind.THIRD_PARTY_REPLIED,
+        "third_party_replied",
+        (S.CONSULTING_THIRD_PARTY,),
+        S.HANDLING,
+        "收到第三方意见",
+        _CLERKS,
+        ClockKind.THIRD_PARTY_REPLIED,
     ),
     TransitionSpec(
-        "consult_agency", (S.HANDLING,), S.CONSULTING_AGENCY, "征求其他机关意见", _CLERKS,
+        "consult_agency",
+        (S.HANDLING,),
+        S.CONSULTING_AGENCY,
+        "征求其他机关意见",
+        _CLERKS,
         ClockKind.CONSULT_AGENCY,
     ),
     TransitionSpec(
-        "agency_replied", (S.CONSULTING_AGENCY,), S.HANDLING, "收到其他机关意见", _CLERKS,
+        "agency_replied",
+        (S.CONSULTING_AGENCY,),
+        S.HANDLING,
+        "收到其他机关意见",
+        _CLERKS,
         ClockKind.AGENCY_REPLIED,
     ),
     TransitionSpec(
-        "issue_fee", (S.HANDLING,), S.AWAITING_FEE, "发出收费通知", _CLERKS,
+        "issue_fee",
+        (S.HANDLING,),
+        S.AWAITING_FEE,
+        "发出收费通知",
+        _CLERKS,
         ClockKind.ISSUE_FEE_NOTICE,
     ),
     TransitionSpec(
         "fee_paid", (S.AWAITING_FEE,), S.HANDLING, "收到缴费", _CLERKS, ClockKind.FEE_PAID
     ),
-    TransitionSpec(
-        "abandon_fee", (S.AWAITING_FEE,), S.ABANDONED, "逾期未缴费，视为放弃", _CLERKS
-    ),
+    TransitionSpec("abandon_fee", (S.AWAITING_FEE,), S.ABANDONED, "逾期未缴费，视为放弃", _CLERKS),
     TransitionSpec(
         "extend", _HANDLING_OR_PAUSED, None, "批准延长答复期限", _SUPERVISORS, ClockKind.EXTEND
     ),
     TransitionSpec(
-        "set_due", _HANDLING_OR_PAUSED, None, "另行确定答复期限（第三十五条）", _SUPERVISORS,
+        "set_due",
+        _HANDLING_OR_PAUSED,
+        None,
+        "另行确定答复期限（第三十五条）",
+        _SUPERVISORS,
         ClockKind.CUSTOM_DUE,
     ),
     TransitionSpec(
@@ -162,12 +198,8 @@ TRANSITIONS: tuple[TransitionSpec, ...] = (
     TransitionSpec("return_draft", (S.REPLY_DRAFTED,), S.HANDLING, "退回答复", _SUPERVISORS),
     TransitionSpec("approve", (S.REPLY_DRAFTED,), S.REPLY_APPROVED, "审核通过答复", _SUPERVISORS),
     TransitionSpec("send", (S.REPLY_APPROVED,), S.REPLIED, "送达答复", _CLERKS),
-    TransitionSpec(
-        "withdraw", tuple(sorted(OPEN_STATES)), S.WITHDRAWN, "申请人撤回申请", _CLERKS
-    ),
-    TransitionSpec(
-        "archive", (S.REPLIED, S.WITHDRAWN, S.ABANDONED), S.ARCHIVED, "归档", _CLERKS
-    ),
+    TransitionSpec("withdraw", tuple(sorted(OPEN_STATES)), S.WITHDRAWN, "申请人撤回申请", _CLERKS),
+    TransitionSpec("archive", (S.REPLIED, S.WITHDRAWN, S.ABANDONED), S.ARCHIVED, "归档", _CLERKS),
 )
 del S
 TRANSITIONS_BY_TRIGGER = {spec.trigger: spec for spec in TRANSITIONS}
@@ -187,11 +219,15 @@ OUTCOMES: dict[str, Outcome] = {
     o.code: o
     for o in (
         Outcome(
-            "disclose", "予以公开", "第三十六条第（一）（二）项",
+            "disclose",
+            "予以公开",
+            "第三十六条第（一）（二）项",
             {"provided": "予以提供", "published": "已主动公开，告知获取途径"},
         ),
         Outcome(
-            "partial", "部分公开", "第三十七条",
+            "partial",
+            "部分公开",
+            "第三十七条",
             {
                 "state_secret": "部分属于国家秘密",
                 "law_prohibited": "部分属于其他法律行政法规禁止公开的信息",
@@ -204,7 +240,9 @@ OUTCOMES: dict[str, Outcome] = {
             },
         ),
         Outcome(
-            "withhold", "不予公开", "第十四条、第十五条、第十六条、第三十六条第（三）项",
+            "withhold",
+            "不予公开",
+            "第十四条、第十五条、第十六条、第三十六条第（三）项",
             {
                 "state_secret": "属于国家秘密",
                 "law_prohibited": "其他法律行政法规禁止公开",
@@ -217,7 +255,9 @@ OUTCOMES: dict[str, Outcome] = {
             },
         ),
         Outcome(
-            "cannot_provide", "无法提供", "第三十六条第（四）（五）项、第三十八条、第三十条",
+            "cannot_provide",
+            "无法提供",
+            "第三十六条第（四）（五）项、第三十八条、第三十条",
             {
                 "not_held": "本机关不掌握相关政府信息",
                 "needs_creation": "没有现成信息需要另行制作",
@@ -225,7 +265,9 @@ OUTCOMES: dict[str, Outcome] = {
             },
         ),
         Outcome(
-            "not_handled", "不予处理", "第三十五条、第三十六条第（六）项、第三十九条",
+            "not_handled",
+            "不予处理",
+            "第三十五条、第三十六条第（六）项、第三十九条",
             {
                 "petition": "信访举报投诉类申请",
                 "repeat": "重复申请",
@@ -235,7 +277,9 @@ OUTCOMES: dict[str, Outcome] = {
             },
         ),
         Outcome(
-            "other", "其他处理", "第三十条、《政府信息公开信息处理费管理办法》",
+            "other",
+            "其他处理",
+            "第三十条、《政府信息公开信息处理费管理办法》",
             {
                 "no_correction": "申请人无正当理由逾期不补正",
                 "fee_unpaid": "申请人逾期未按收费通知要求缴纳费用",

@@ -1,0 +1,91 @@
+"""One settings object, read from ``DISCLOSURE_*`` environment variables and validated at start-up."""
+
+from __future__ import annotations
+
+from functools import cached_property
+from pathlib import Path
+
+from pydantic import Field, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from disclosure.errors import ConfigurationError
+from disclosure.workflow.calendar import WorkingCalendar
+from disclosure.workflow.rules import RuleSet
+
+_LABELS = {
+    "database_url": "数据库地址",
+    "agency_name": "机关名称",
+    "agency_timezone": "机关所在时区",
+    "approaching_days": "临近期限提醒天数",
+    "correction_notice_warn_days": "补正告知提醒天数",
+    "correction_period_days": "补正期限（工作日）",
+    "calendar_override": "日历覆盖文件",
+}
+
+
+class Settings(BaseSettings):
+    """Everything an installation configures.
+
+    Attributes:
+        database_url: SQLAlchemy URL; SQLite by default, PostgreSQL for several nodes.
+        agency_name: the agency's name as printed on letters and reports.
+        agency_timezone: where "today" is decided (a scan at 23:30 UTC is the next day here).
+        approaching_days: a reply due within this many working days is "approaching" (§9).
+        correction_notice_warn_days: warn when this many working days remain to ask for a correction.
+        correction_period_days: the period given to the applicant to correct (Art. 30).
+        calendar_override: optional TOML file adding/removing holidays and make-up days.
+    """
+
+    model_config = SettingsConfigDict(env_prefix="DISCLOSURE_", extra="ignore")
+
+    database_url: str = "sqlite:///disclosure.db"
+    agency_name: str = Field(default="示例市审计局", min_length=2, max_length=60)
+    agency_timezone: str = "Asia/Shanghai"
+    approaching_days: int = Field(default=5, ge=1, le=20)
+    correction_notice_warn_days: int = Field(default=2, ge=0, le=7)
+    correction_period_days: int = Field(default=15, ge=1, le=60)
+    calendar_override: Path | None = None
+
+    @field_validator("database_url")
+    @classmethod
+    def _known_database(cls, value: str) -> str:
+        if not value.startswith(("sqlite:", "postgresql:", "postgresql+psycopg:")):
+            raise ValueError("只支持 sqlite:/// 或 postgresql+psycopg:// 地址")
+        if value.startswith("postgresql:"):  # psycopg 3 is the driver we ship
+            value = "postgresql+psycopg:" + value.removeprefix("postgresql:")
+        return value
+
+    @field_validator("agency_timezone")
+    @classmethod
+    def _known_timezone(cls, value: str) -> str:
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"未知时区 {value!r}（例如 Asia/Shanghai）") from None
+        return value
+
+    @classmethod
+    def from_env(cls, **overrides: object) -> Settings:
+        """Read the environment; a bad value becomes a ConfigurationError naming the variable."""
+        try:
+            return cls(**overrides)  # type: ignore[arg-type]
+        except ValidationError as exc:
+            first = exc.errors()[0]
+            name = str(first["loc"][0]) if first["loc"] else "?"
+            env = f"DISCLOSURE_{name.upper()}"
+            raise ConfigurationError(
+                field=env,
+                message=f"配置项 {env}（{_LABELS.get(name, name)}）无效：{first['msg']}",
+            ) from None
+
+    @cached_property
+    def rules(self) -> RuleSet:
+        return RuleSet(correction_period_days=self.correction_period_days)
+
+    @cached_property
+    def calendar(self) -> WorkingCalendar:
+        from disclosure.calendar_source import load_calendar
+
+        return load_calendar(self.calendar_override)

@@ -1,0 +1,132 @@
+"""The relational schema, as typed SQLAlchemy 2.x declarative classes.
+
+Rows are persistence only: the workflow reasons over ``workflow.machine.CaseFacts`` built
+from them, never over the rows themselves. The schema itself is created by the Alembic
+revisions in ``disclosure/migrations``; these classes must match them.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import (
+    Boolean,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class User(Base):
+    """A clerk, supervisor or auditor; ``name`` is what ``--as`` takes."""
+
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(40), unique=True)
+    display_name: Mapped[str] = mapped_column(String(60))
+    role: Mapped[str] = mapped_column(String(20))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class Applicant(Base):
+    __tablename__ = "applicants"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(30))
+    name: Mapped[str] = mapped_column(String(100))
+    id_type: Mapped[str] = mapped_column(String(30))
+    id_number: Mapped[str] = mapped_column(String(40))
+    phone: Mapped[str] = mapped_column(String(30), default="")
+    email: Mapped[str] = mapped_column(String(100), default="")
+    address: Mapped[str] = mapped_column(String(200), default="")
+    postal_code: Mapped[str] = mapped_column(String(6), default="")
+
+
+class Case(Base):
+    """One application and where it stands. ``version`` is the optimistic lock."""
+
+    __tablename__ = "cases"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    applicant_id: Mapped[int] = mapped_column(ForeignKey("applicants.id"))
+    description: Mapped[str] = mapped_column(Text)
+    delivery_form: Mapped[str] = mapped_column(String(20))
+    delivery_method: Mapped[str] = mapped_column(String(20))
+    channel: Mapped[str] = mapped_column(String(30))
+    received_on: Mapped[date] = mapped_column(Date)
+    registered_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    registered_by: Mapped[str] = mapped_column(String(40))
+    state: Mapped[str] = mapped_column(String(30), index=True)
+    outcome: Mapped[str | None] = mapped_column(String(30))
+    outcome_reason: Mapped[str | None] = mapped_column(String(40))
+    drafted_by: Mapped[str | None] = mapped_column(String(40))
+    approved_by: Mapped[str | None] = mapped_column(String(40))
+    closed_on: Mapped[date | None] = mapped_column(Date)
+    reply_due: Mapped[date | None] = mapped_column(Date, index=True)
+    correction_notice_due: Mapped[date | None] = mapped_column(Date, index=True)
+    correction_period_due: Mapped[date | None] = mapped_column(Date, index=True)
+    third_party_due: Mapped[date | None] = mapped_column(Date, index=True)
+    agency_due: Mapped[date | None] = mapped_column(Date, index=True)
+    fee_due: Mapped[date | None] = mapped_column(Date, index=True)
+    limits_provisional: Mapped[bool] = mapped_column(Boolean, default=False)
+    is_demo: Mapped[bool] = mapped_column(Boolean, default=False)
+    audit_head: Mapped[str] = mapped_column(String(64), default="")
+    version: Mapped[int] = mapped_column(Integer, nullable=False)
+
+    applicant: Mapped[Applicant] = relationship(lazy="joined")
+    clock_events: Mapped[list[ClockEventRow]] = relationship(
+        order_by="ClockEventRow.seq", lazy="selectin"
+    )
+
+    __mapper_args__ = {"version_id_col": version}
+
+
+class ClockEventRow(Base):
+    """An event that moves a time limit, with the business date it happened on."""
+
+    __tablename__ = "clock_events"
+    __table_args__ = (UniqueConstraint("case_id", "seq"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"))
+    seq: Mapped[int] = mapped_column(Integer)
+    kind: Mapped[str] = mapped_column(String(30))
+    occurred_on: Mapped[date] = mapped_column(Date)
+    days: Mapped[int | None] = mapped_column(Integer)
+    until: Mapped[date | None] = mapped_column(Date)
+    note: Mapped[str] = mapped_column(Text, default="")
+
+
+class AuditEvent(Base):
+    """Append-only (database triggers refuse UPDATE and DELETE); hash-chained per case."""
+
+    __tablename__ = "audit_events"
+    __table_args__ = (
+        UniqueConstraint("case_id", "seq"),
+        Index("ix_audit_events_at", "at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"))
+    seq: Mapped[int] = mapped_column(Integer)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    actor: Mapped[str] = mapped_column(String(40))
+    actor_role: Mapped[str] = mapped_column(String(20))
+    trigger: Mapped[str] = mapped_column(String(40))
+    from_state: Mapped[str | None] = mapped_column(String(30))
+    to_state: Mapped[str] = mapped_column(String(30))
+    reason: Mapped[str] = mapped_column(Text, default="")
+    payload: Mapped[str] = mapped_column(Text)  # canonical JSON, hashed as stored
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64))

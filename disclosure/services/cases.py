@@ -1,0 +1,431 @@
+"""Case use cases: register, fire a trigger, read one case, list cases, the supervisor's view.
+
+Each write runs in one unit of work: the state change, its clock event, the recomputed
+limits and the audit event are committed together or not at all.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass
+from datetime import date
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from disclosure.errors import ConflictError, NotFound, PermissionDenied, RuleViolation
+from disclosure.models.tables import Applicant, AuditEvent, Case, ClockEventRow, User
+from disclosure.services.audit import append_event
+from disclosure.services.unit_of_work import App
+from disclosure.workflow.application import mask_id, validate_application
+from disclosure.workflow.calendar import cn_date
+from disclosure.workflow.deadlines import ClockEvent, ClockKind, Limit, Limits, compute_limits
+from disclosure.workflow.machine import Actor, CaseFacts, Command, Step, fire
+from disclosure.workflow.states import (
+    CLOSED_STATES,
+    OPEN_STATES,
+    ROLE_LABELS,
+    Role,
+    State,
+)
+
+#: Which stored limit column is live in which states (others are cleared).
+_LIMIT_COLUMNS: dict[str, frozenset[State]] = {
+    "correction_notice": frozenset({State.REGISTERED, State.UNDER_REVIEW}),
+    "correction_period": frozenset({State.CORRECTION_REQUESTED}),
+    "third_party": frozenset({State.CONSULTING_THIRD_PARTY}),
+    "agency": frozenset({State.CONSULTING_AGENCY}),
+    "fee": frozenset({State.AWAITING_FEE}),
+}
+
+
+# -- users -------------------------------------------------------------------------------
+
+
+def add_user(app: App, name: str, role: str, display_name: str) -> None:
+    if not name.strip() or len(name) > 40:
+        raise RuleViolation("name", "length", "用户名须为1至40个字符")
+    try:
+        role_value = Role(role)
+    except ValueError:
+        options = "、".join(f"{r.value}（{ROLE_LABELS[r]}）" for r in Role)
+        raise RuleViolation("role", "one_of", f"角色“{role}”无效，可选：{options}") from None
+    with app.uow() as uow:
+        if uow.session.scalar(select(User).where(User.name == name)) is not None:
+            raise RuleViolation("name", "unique", f"用户“{name}”已存在")
+        uow.session.add(
+            User(
+                name=name,
+                role=role_value.value,
+                display_name=display_name or name,
+                created_at=app.now(),
+            )
+        )
+        uow.commit()
+
+
+def list_users(app: App) -> list[User]:
+    with app.uow() as uow:
+        return list(uow.session.scalars(select(User).order_by(User.name)))
+
+
+def _actor(session: Session, name: str | None) -> Actor:
+    if not name:
+        raise RuleViolation(
+            "actor", "required", "请用 --as 用户名（或环境变量 DISCLOSURE_USER）说明由谁办理"
+        )
+    user = session.scalar(select(User).where(User.name == name))
+    if user is None:
+        raise NotFound("actor", f"用户“{name}”不存在，请先用 disclosure user add 创建")
+    return Actor(user.name, Role(user.role))
+
+
+# -- writes ------------------------------------------------------------------------------
+
+
+def _facts(case: Case) -> CaseFacts:
+    return CaseFacts(
+        state=State(case.state),
+        received_on=case.received_on,
+        events=tuple(
+            ClockEvent(ClockKind(e.kind), e.occurred_on, e.days, e.until) for e in case.clock_events
+        ),
+        drafted_by=case.drafted_by,
+        outcome=case.outcome,
+        outcome_reason=case.outcome_reason,
+    )
+
+
+def _store_limits(case: Case, state: State, limits: Limits) -> None:
+    case.reply_due = limits.reply.due if limits.reply else None
+    for key, live_in in _LIMIT_COLUMNS.items():
+        limit: Limit | None = getattr(limits, key)
+        column = f"{key}_due"
+        setattr(case, column, limit.due if limit is not None and state in live_in else None)
+    case.limits_provisional = any(limit.provisional for limit in limits.all())
+
+
+def _limits_payload(limits: Limits) -> dict[str, Any]:
+    return {
+        limit.key: {"due": limit.due.isoformat(), "provisional": limit.provisional}
+        for limit in limits.all()
+    }
+
+
+def register(
+    app: App, data: Mapping[str, Any], actor_name: str | None, today: date, *, is_demo: bool = False
+) -> int:
+    """Register an application (Art. 29–31); returns the case number."""
+    application = validate_application(data, today)
+    with app.uow() as uow:
+        session = uow.session
+        actor = _actor(session, actor_name)
+        if actor.role is Role.AUDITOR:
+            raise PermissionDenied("role_not_allowed", "审计监督人员只能查阅，不能登记申请")
+        facts = CaseFacts(State.REGISTERED, application.received_on)
+        limits = compute_limits(
+            app.settings.calendar, application.received_on, (), app.settings.rules
+        )
+        applicant = Applicant(
+            kind=application.applicant_kind.value,
+            name=application.name,
+            id_type=application.id_type.value,
+            id_number=application.id_number,
+            phone=application.phone,
+            email=application.email,
+            address=application.address,
+            postal_code=application.postal_code,
+        )
+        case = Case(
+            applicant=applicant,
+            description=application.description,
+            delivery_form=application.delivery_form.value,
+            delivery_method=application.delivery_method.value,
+            channel=application.channel.value,
+            received_on=application.received_on,
+            registered_at=app.now(),
+            registered_by=actor.name,
+            state=facts.state.value,
+            is_demo=is_demo,
+            audit_head="",
+        )
+        _store_limits(case, facts.state, limits)
+        session.add(case)
+        session.flush()
+        recorded = {k: str(v) for k, v in asdict(application).items() if k != "id_number"}
+        recorded["id_number"] = mask_id(application.id_number)
+        append_event(
+            session,
+            case,
+            seq=1,
+            at=app.now(),
+            actor=actor.name,
+            actor_role=actor.role.value,
+            trigger="register",
+            from_state=None,
+            to_state=State.REGISTERED.value,
+            reason="",
+            payload={"application": recorded, "limits": _limits_payload(limits)},
+        )
+        uow.commit()
+        return case.id
+
+
+def act(
+    app: App,
+    case_id: int,
+    trigger: str,
+    actor_name: str | None,
+    *,
+    on: date,
+    today: date,
+    days: int | None = None,
+    until: date | None = None,
+    outcome: str | None = None,
+    reason_code: str | None = None,
+    note: str = "",
+    expected_version: int | None = None,
+) -> Step:
+    """Fire one trigger on a case and persist everything it changes in one transaction.
+
+    Raises:
+        ConflictError: another writer changed the case first (or ``expected_version`` is stale).
+        TransitionNotAllowed / RuleViolation / NotFound: nothing is written.
+    """
+    if on > today:
+        raise RuleViolation(
+            "on", "not_in_future", f"办理日期{cn_date(on)}晚于今天（{cn_date(today)}）"
+        )
+    with app.uow() as uow:
+        session = uow.session
+        case = _load(session, case_id)
+        if expected_version is not None and case.version != expected_version:
+            raise ConflictError()
+        actor = _actor(session, actor_name)
+        command = Command(
+            trigger,
+            actor,
+            on,
+            days=days,
+            until=until,
+            outcome=outcome,
+            outcome_reason=reason_code,
+            note=note,
+        )
+        step = fire(_facts(case), command, app.settings.calendar, app.settings.rules)
+        _apply(session, case, step, command, app)
+        uow.commit()
+        return step
+
+
+def _apply(session: Session, case: Case, step: Step, command: Command, app: App) -> None:
+    facts = step.facts
+    case.state = step.after.value
+    case.drafted_by = facts.drafted_by
+    case.outcome = facts.outcome
+    case.outcome_reason = facts.outcome_reason
+    if command.trigger == "approve":
+        case.approved_by = command.actor.name
+    elif command.trigger == "return_draft":
+        case.approved_by = None
+    if step.after in CLOSED_STATES and case.closed_on is None:
+        case.closed_on = command.on
+    _store_limits(case, step.after, step.limits)
+    payload: dict[str, Any] = {"on": command.on.isoformat(), "limits": _limits_payload(step.limits)}
+    if step.clock_event is not None:
+        event = step.clock_event
+        session.add(
+            ClockEventRow(
+                case_id=case.id,
+                seq=len(case.clock_events) + 1,
+                kind=event.kind.value,
+                occurred_on=event.on,
+                days=event.days,
+                until=event.until,
+                note=command.note,
+            )
+        )
+        payload["clock_event"] = {
+            "kind": event.kind.value,
+            "on": event.on.isoformat(),
+            "days": event.days,
+            "until": event.until.isoformat() if event.until else None,
+        }
+    payload.update(step.details)
+    last_seq = session.scalar(select(func.max(AuditEvent.seq)).where(AuditEvent.case_id == case.id))
+    append_event(
+        session,
+        case,
+        seq=(last_seq or 0) + 1,
+        at=app.now(),
+        actor=command.actor.name,
+        actor_role=command.actor.role.value,
+        trigger=command.trigger,
+        from_state=step.before.value,
+        to_state=step.after.value,
+        reason=command.note,
+        payload=payload,
+    )
+
+
+def _load(session: Session, case_id: int) -> Case:
+    case = session.get(Case, case_id)
+    if case is None:
+        raise NotFound("case", f"案件{case_id}不存在")
+    return case
+
+
+# -- reads -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CaseView:
+    """Everything ``case show`` displays."""
+
+    id: int
+    state: State
+    version: int
+    applicant_name: str
+    applicant_kind: str
+    id_type: str
+    id_masked: str
+    contact: str
+    description: str
+    channel: str
+    received_on: date
+    outcome: str | None
+    outcome_reason: str | None
+    drafted_by: str | None
+    approved_by: str | None
+    limits: list[Limit]
+    paused: bool
+    trail: list[AuditEvent]
+
+
+def get_case(app: App, case_id: int) -> CaseView:
+    with app.uow() as uow:
+        session = uow.session
+        case = _load(session, case_id)
+        facts = _facts(case)
+        limits = compute_limits(
+            app.settings.calendar, facts.received_on, facts.events, app.settings.rules
+        )
+        state = State(case.state)
+        shown = [
+            limit
+            for limit in limits.all()
+            if limit.key == "reply" or state in _LIMIT_COLUMNS[limit.key]
+        ]
+        trail = list(
+            session.scalars(
+                select(AuditEvent).where(AuditEvent.case_id == case_id).order_by(AuditEvent.seq)
+            )
+        )
+        a = case.applicant
+        contact = " / ".join(x for x in (a.phone, a.email, a.address) if x)
+        return CaseView(
+            case.id,
+            state,
+            case.version,
+            a.name,
+            a.kind,
+            a.id_type,
+            mask_id(a.id_number),
+            contact,
+            case.description,
+            case.channel,
+            case.received_on,
+            case.outcome,
+            case.outcome_reason,
+            case.drafted_by,
+            case.approved_by,
+            shown,
+            limits.paused and state in OPEN_STATES,
+            trail,
+        )
+
+
+@dataclass(frozen=True)
+class CaseSummary:
+    id: int
+    state: State
+    applicant_name: str
+    id_masked: str
+    received_on: date
+    reply_due: date | None
+    provisional: bool
+    working_days_left: int | None
+
+
+def list_cases(
+    app: App,
+    today: date,
+    *,
+    state: str | None = None,
+    due_within: int | None = None,
+    overdue: bool = False,
+    limit: int | None = None,
+) -> list[CaseSummary]:
+    """Cases filtered by state and by how close their reply limit is (open cases only for dates)."""
+    cal = app.settings.calendar
+    query = select(Case).order_by(Case.reply_due.is_(None), Case.reply_due, Case.id)
+    if state is not None:
+        try:
+            query = query.where(Case.state == State(state).value)
+        except ValueError:
+            raise RuleViolation(
+                "state", "one_of", f"状态“{state}”无效，可选：{'、'.join(s.value for s in State)}"
+            ) from None
+    if due_within is not None or overdue:
+        query = query.where(Case.state.in_([s.value for s in OPEN_STATES]))
+    if due_within is not None:
+        if due_within < 0:
+            raise RuleViolation("due_within", "non_negative", "--due-within 须为非负整数（工作日）")
+        horizon = cal.add_working_days(today, due_within)
+        query = query.where(Case.reply_due >= today, Case.reply_due <= horizon)
+    if overdue:
+        query = query.where(Case.reply_due < today)
+    if limit is not None:
+        query = query.limit(limit)
+    with app.uow() as uow:
+        return [_summary(case, today, app) for case in uow.session.scalars(query)]
+
+
+def _summary(case: Case, today: date, app: App) -> CaseSummary:
+    left = None
+    if case.reply_due is not None and State(case.state) in OPEN_STATES:
+        left = app.settings.calendar.working_days_between(today, case.reply_due)
+    return CaseSummary(
+        case.id,
+        State(case.state),
+        case.applicant.name,
+        mask_id(case.applicant.id_number),
+        case.received_on,
+        case.reply_due,
+        case.limits_provisional,
+        left,
+    )
+
+
+@dataclass(frozen=True)
+class Overview:
+    """The supervisor's view: open cases by state, and those approaching or past their limit."""
+
+    by_state: dict[State, int]
+    approaching: list[CaseSummary]
+    overdue: list[CaseSummary]
+    total: int
+
+
+def overview(app: App, today: date) -> Overview:
+    with app.uow() as uow:
+        rows = uow.session.execute(select(Case.state, func.count()).group_by(Case.state)).all()
+    counts = Counter({State(s): n for s, n in rows})
+    return Overview(
+        by_state={s: counts[s] for s in State if counts[s]},
+        approaching=list_cases(app, today, due_within=app.settings.approaching_days),
+        overdue=list_cases(app, today, overdue=True),
+        total=sum(counts.values()),
+    )
