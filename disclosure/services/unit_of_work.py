@@ -67,7 +67,8 @@ class UnitOfWork:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        self.session.rollback()
+        # close() rolls back what was not committed without expiring loaded rows, so
+        # read-only use cases can hand their results to the caller.
         self.session.close()
 
     def commit(self) -> None:

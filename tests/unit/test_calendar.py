@@ -254,7 +254,7 @@ def test_without_override_the_package_calendar_is_unchanged() -> None:
 @pytest.mark.parametrize(
     "text",
     [
-        '[[add_holiday]]\ndate = 2026-12-28\n',
+        "[[add_holiday]]\ndate = 2026-12-28\n",
         '[[add_holiday]]\ndate = 2026-12-28\nnote = "  "\n',
         '[[add_workday]]\ndate = "2026-12-27"\nnote = "x"\n',
         '[[remove_holiday]]\nnote = "x"\n',
@@ -293,4 +293,3 @@ def test_missing_override_file_raises_configuration_error(tmp_path: Path) -> Non
         load_calendar(tmp_path / "absent.toml")
     assert exc.value.field == "DISCLOSURE_CALENDAR_OVERRIDE"
     assert "文件不存在" in exc.value.message
-

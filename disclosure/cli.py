@@ -1,0 +1,603 @@
+"""The ``disclosure`` command line: parses arguments, calls a service, prints Chinese output.
+
+Every ``DisclosureError`` and every usage error ends as a one-line Chinese message on stderr
+with exit code 2; nothing here prints a traceback to a clerk.
+"""
+
+from __future__ import annotations
+
+import calendar as month_calendar
+import json
+import os
+import sys
+from collections.abc import Callable, Mapping
+from datetime import date, datetime
+from pathlib import Path
+from typing import Annotated, Any
+from zoneinfo import ZoneInfo
+
+import typer
+from rich.console import Console
+from rich.table import Table
+from sqlalchemy.exc import OperationalError
+
+from disclosure.config import Settings
+from disclosure.errors import DisclosureError, RuleViolation
+from disclosure.services.unit_of_work import App
+from disclosure.workflow.application import (
+    APPLICANT_KIND_LABELS,
+    CHANNEL_LABELS,
+    ID_TYPE_LABELS,
+    parse_date,
+)
+from disclosure.workflow.calendar import cn_date
+from disclosure.workflow.states import OUTCOMES, ROLE_LABELS, STATE_LABELS, TRANSITIONS, State
+
+# Piped output (make run, logs) gets a width that fits the tables instead of Rich's 80.
+out = Console(highlight=False, width=None if sys.stdout.isatty() else 140)
+err = Console(stderr=True, highlight=False, width=None if sys.stderr.isatty() else 140)
+
+app = typer.Typer(
+    help="政府信息依申请公开办理系统 disclosure", no_args_is_help=True, add_completion=False
+)
+db_app = typer.Typer(help="数据库结构（Alembic 迁移）", no_args_is_help=True)
+user_app = typer.Typer(help="用户与角色", no_args_is_help=True)
+calendar_app = typer.Typer(help="工作日历", no_args_is_help=True)
+case_app = typer.Typer(help="案件办理", no_args_is_help=True)
+audit_app = typer.Typer(help="审计轨迹", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+app.add_typer(user_app, name="user")
+app.add_typer(calendar_app, name="calendar")
+app.add_typer(case_app, name="case")
+app.add_typer(audit_app, name="audit")
+
+AsUser = Annotated[
+    str | None, typer.Option("--as", help="办理人用户名（或环境变量 DISCLOSURE_USER）")
+]
+
+
+def _settings() -> Settings:
+    return Settings.from_env()
+
+
+def _open() -> App:
+    return App.open(_settings())
+
+
+def _today(settings: Settings) -> date:
+    """Today in the agency's time zone (DISCLOSURE_TODAY fixes it for demos and tests)."""
+    fixed = os.environ.get("DISCLOSURE_TODAY")
+    if fixed:
+        return parse_date(fixed, "DISCLOSURE_TODAY")
+    return datetime.now(ZoneInfo(settings.agency_timezone)).date()
+
+
+def _label(labels: Mapping[Any, str], value: str) -> str:
+    return labels.get(value, value)
+
+
+def _actor(name: str | None) -> str | None:
+    return name or os.environ.get("DISCLOSURE_USER") or None
+
+
+def _date_option(value: str | None, field: str, default: date) -> date:
+    return default if value is None else parse_date(value, field)
+
+
+# -- db ----------------------------------------------------------------------------------
+
+
+@db_app.command("upgrade")
+def db_upgrade() -> None:
+    """把数据库结构升级到最新版本（首次使用时自动执行）。"""
+    from disclosure.models.db import current_revision, head_revision, make_engine, upgrade
+
+    settings = _settings()
+    engine = make_engine(settings.database_url)
+    before = current_revision(engine)
+    upgrade(engine)
+    head = head_revision()
+    if before == head:
+        out.print(f"数据库结构已是最新版本（{head}）。")
+    else:
+        out.print(f"数据库结构已从 {before or '空库'} 升级到 {head}。")
+
+
+@db_app.command("current")
+def db_current() -> None:
+    """显示数据库结构的当前版本。"""
+    from disclosure.models.db import current_revision, head_revision, make_engine
+
+    engine = make_engine(_settings().database_url)
+    out.print(f"当前版本：{current_revision(engine) or '空库'}；最新版本：{head_revision()}")
+
+
+# -- users -------------------------------------------------------------------------------
+
+
+@user_app.command("add")
+def user_add(
+    name: Annotated[str, typer.Argument(help="用户名（--as 使用）")],
+    role: Annotated[str, typer.Option(help="clerk 经办人 / supervisor 负责人 / auditor 审计")],
+    display_name: Annotated[str, typer.Option(help="姓名")] = "",
+) -> None:
+    """新增用户。"""
+    from disclosure.services import cases
+
+    cases.add_user(_open(), name, role, display_name)
+    out.print(f"已新增用户 {name}（{_label(ROLE_LABELS, role)}）。")
+
+
+@user_app.command("list")
+def user_list() -> None:
+    """列出用户。"""
+    from disclosure.services import cases
+
+    table = Table("用户名", "姓名", "角色")
+    for user in cases.list_users(_open()):
+        table.add_row(user.name, user.display_name, _label(ROLE_LABELS, user.role))
+    out.print(table)
+
+
+# -- calendar ----------------------------------------------------------------------------
+
+
+@calendar_app.command("show")
+def calendar_show(year: Annotated[int, typer.Argument(help="年份，如 2026")]) -> None:
+    """按月显示工作日历：节假日（休）、调休上班日（班）及其来源。"""
+    cal = _settings().calendar
+    if not 2000 <= year <= 2099:
+        raise RuleViolation("year", "range", f"年份须在2000至2099之间，实为{year}")
+    special = {s.day: s for s in cal.special_days(year)}
+    out.print(f"[bold]{year}年工作日历[/bold]  [red]休[/red]=法定节假日  [blue]班[/blue]=调休上班")
+    if year > cal.coverage_year:
+        out.print(
+            f"[yellow]注意：{year}年节假日尚未公布（日历覆盖至{cal.coverage_year}年），"
+            "仅按周末计算，期限为临时结果。[/yellow]"
+        )
+    for month in range(1, 13):
+        grid = Table(title=f"{month}月", show_edge=False, pad_edge=False)
+        for head in ("一", "二", "三", "四", "五", "六", "日"):
+            grid.add_column(head, justify="right", width=4)
+        for week in month_calendar.Calendar().monthdayscalendar(year, month):
+            cells = []
+            for day_number in week:
+                if day_number == 0:
+                    cells.append("")
+                    continue
+                day = date(year, month, day_number)
+                mark = special.get(day)
+                if mark is not None and not mark.is_working:
+                    cells.append(f"[red]{day_number}休[/red]")
+                elif mark is not None:
+                    cells.append(f"[blue]{day_number}班[/blue]")
+                elif day.weekday() >= 5:
+                    cells.append(f"[dim]{day_number}[/dim]")
+                else:
+                    cells.append(str(day_number))
+            grid.add_row(*cells)
+        out.print(grid)
+    table = Table("日期", "类别", "名称", "来源", title=f"{year}年特殊日期")
+    for item in special.values():
+        kind = "[blue]调休上班[/blue]" if item.is_working else "[red]节假日[/red]"
+        table.add_row(item.day.isoformat(), kind, item.name, item.source)
+    out.print(table)
+
+
+# -- deadlines ---------------------------------------------------------------------------
+
+
+@app.command("deadline")
+def deadline(
+    json_file: Annotated[Path, typer.Option("--json", help="期限算例文件（deadlines.json 格式）")],
+) -> None:
+    """按工作流所用的同一函数计算答复期限，输出 JSON 列表（忽略输入中的 due）。"""
+    from disclosure.services.deadline_file import compute_file
+
+    settings = _settings()
+    try:
+        text = json_file.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise RuleViolation(
+            "--json", "readable", f"无法读取文件 {json_file}：{exc.strerror}"
+        ) from None
+    results, problems = compute_file(text, settings.calendar, settings.rules)
+    print(json.dumps(results, ensure_ascii=False, indent=1))
+    for problem in problems:
+        err.print(f"第{problem['index']}项 {problem['field']}：{problem['message']}")
+    if problems:
+        raise typer.Exit(2)
+
+
+# -- cases -------------------------------------------------------------------------------
+
+_REGISTER_HELP = {
+    "applicant_kind": "申请人类型："
+    + "、".join(f"{k.value}={v}" for k, v in APPLICANT_KIND_LABELS.items()),
+    "id_type": "身份证明类型：" + "、".join(f"{k.value}={v}" for k, v in ID_TYPE_LABELS.items()),
+    "channel": "提交方式：" + "、".join(f"{k.value}={v}" for k, v in CHANNEL_LABELS.items()),
+}
+
+
+@case_app.command("register")
+def case_register(
+    as_user: AsUser = None,
+    from_file: Annotated[Path | None, typer.Option(help="从 JSON 文件读取全部字段")] = None,
+    applicant_kind: Annotated[
+        str | None, typer.Option(help=_REGISTER_HELP["applicant_kind"])
+    ] = None,
+    name: Annotated[str | None, typer.Option(help="申请人姓名或名称")] = None,
+    id_type: Annotated[str | None, typer.Option(help=_REGISTER_HELP["id_type"])] = None,
+    id_number: Annotated[str | None, typer.Option(help="身份证明号码")] = None,
+    phone: Annotated[str | None, typer.Option(help="联系电话")] = None,
+    email: Annotated[str | None, typer.Option(help="电子邮箱")] = None,
+    address: Annotated[str | None, typer.Option(help="通信地址")] = None,
+    postal_code: Annotated[str | None, typer.Option(help="邮政编码")] = None,
+    description: Annotated[
+        str | None, typer.Option(help="所需信息的名称、文号或特征性描述")
+    ] = None,
+    delivery_form: Annotated[
+        str | None, typer.Option(help="载体形式：paper 纸质 / electronic 电子")
+    ] = None,
+    delivery_method: Annotated[
+        str | None, typer.Option(help="获取方式：pickup 自取 / post 邮寄 / email / online")
+    ] = None,
+    channel: Annotated[str | None, typer.Option(help=_REGISTER_HELP["channel"])] = None,
+    received_on: Annotated[
+        str | None, typer.Option(help="收到申请日期 YYYY-MM-DD（第三十一条）")
+    ] = None,
+) -> None:
+    """登记一件政府信息公开申请（第二十九条、第三十一条的全部内容）。"""
+    from disclosure.services import cases
+
+    data: dict[str, Any] = {}
+    if from_file is not None:
+        try:
+            loaded = json.loads(from_file.read_text(encoding="utf-8"))
+        except OSError as exc:
+            raise RuleViolation(
+                "--from-file", "readable", f"无法读取文件 {from_file}：{exc.strerror}"
+            ) from None
+        except json.JSONDecodeError as exc:
+            raise RuleViolation(
+                "--from-file", "json", f"文件 {from_file} 不是有效的 JSON（第{exc.lineno}行）"
+            ) from None
+        if not isinstance(loaded, dict):
+            raise RuleViolation("--from-file", "json_object", "文件内容须为一个 JSON 对象")
+        data.update(loaded)
+    options = {
+        "applicant_kind": applicant_kind,
+        "name": name,
+        "id_type": id_type,
+        "id_number": id_number,
+        "phone": phone,
+        "email": email,
+        "address": address,
+        "postal_code": postal_code,
+        "description": description,
+        "delivery_form": delivery_form,
+        "delivery_method": delivery_method,
+        "channel": channel,
+        "received_on": received_on,
+    }
+    data.update({k: v for k, v in options.items() if v is not None})
+    service = _open()
+    today = _today(service.settings)
+    case_id = cases.register(service, data, _actor(as_user), today)
+    view = cases.get_case(service, case_id)
+    out.print(
+        f"已登记案件 [bold]{case_id}[/bold]，申请人 {view.applicant_name}（{view.id_masked}）。"
+    )
+    for limit in view.limits:
+        out.print(f"  {limit.label}：{cn_date(limit.due)}{'（临时）' if limit.provisional else ''}")
+
+
+CaseId = Annotated[int, typer.Argument(help="案件编号")]
+On = Annotated[str | None, typer.Option(help="办理日期 YYYY-MM-DD，默认今天")]
+Reason = Annotated[str, typer.Option(help="理由或备注（记入轨迹）")]
+Expect = Annotated[int | None, typer.Option(help="期望的案件版本号（防止覆盖他人修改）")]
+
+OUTCOMES_HELP = "答复类型：" + "；".join(f"{o.code}={o.label}" for o in OUTCOMES.values())
+
+
+def _make_trigger_command(trigger: str, label: str, flavour: str) -> Callable[..., None]:
+    def run(
+        case_id: int,
+        as_user: str | None,
+        on: str | None,
+        reason: str,
+        expect_version: int | None,
+        **extra: Any,
+    ) -> None:
+        from disclosure.services import cases
+
+        service = _open()
+        today = _today(service.settings)
+        kwargs: dict[str, Any] = {}
+        if "until" in extra:
+            kwargs["until"] = parse_date(extra["until"], "until") if extra["until"] else None
+        for key in ("days", "outcome", "reason_code"):
+            if key in extra:
+                kwargs[key] = extra[key]
+        step = cases.act(
+            service,
+            case_id,
+            trigger,
+            _actor(as_user),
+            on=_date_option(on, "on", today),
+            today=today,
+            note=reason,
+            expected_version=expect_version,
+            **kwargs,
+        )
+        out.print(
+            f"案件 {case_id}：{label}，{STATE_LABELS[step.before]} → {STATE_LABELS[step.after]}"
+        )
+        if step.limits.reply is not None and step.after not in (State.REPLIED, State.ARCHIVED):
+            out.print(f"  答复期限：{step.limits.reply.explanation}")
+
+    if flavour == "extend":
+
+        def command(
+            case_id: CaseId,
+            days: Annotated[int, typer.Option(help="延长的工作日数（1–20）")],
+            as_user: AsUser = None,
+            on: On = None,
+            reason: Reason = "",
+            expect_version: Expect = None,
+        ) -> None:
+            run(case_id, as_user, on, reason, expect_version, days=days)
+    elif flavour == "set_due":
+
+        def command(  # type: ignore[misc]
+            case_id: CaseId,
+            until: Annotated[str, typer.Option(help="另行确定的答复期限 YYYY-MM-DD")],
+            as_user: AsUser = None,
+            on: On = None,
+            reason: Reason = "",
+            expect_version: Expect = None,
+        ) -> None:
+            run(case_id, as_user, on, reason, expect_version, until=until)
+    elif flavour == "draft_reply":
+
+        def command(  # type: ignore[misc]
+            case_id: CaseId,
+            outcome: Annotated[str, typer.Option(help=OUTCOMES_HELP)],
+            reason_code: Annotated[str, typer.Option(help="理由代码（见 disclosure outcomes）")],
+            as_user: AsUser = None,
+            on: On = None,
+            reason: Reason = "",
+            expect_version: Expect = None,
+        ) -> None:
+            run(
+                case_id,
+                as_user,
+                on,
+                reason,
+                expect_version,
+                outcome=outcome,
+                reason_code=reason_code,
+            )
+    else:
+
+        def command(  # type: ignore[misc]
+            case_id: CaseId,
+            as_user: AsUser = None,
+            on: On = None,
+            reason: Reason = "",
+            expect_version: Expect = None,
+        ) -> None:
+            run(case_id, as_user, on, reason, expect_version)
+
+    command.__doc__ = f"{label}。"
+    return command
+
+
+for _spec in TRANSITIONS:
+    _flavour = _spec.trigger if _spec.trigger in ("extend", "set_due", "draft_reply") else "basic"
+    case_app.command(_spec.trigger.replace("_", "-"))(
+        _make_trigger_command(_spec.trigger, _spec.label, _flavour)
+    )
+
+
+@case_app.command("show")
+def case_show(case_id: Annotated[int, typer.Argument(help="案件编号")]) -> None:
+    """显示案件：状态、每个期限及其计算说明、完整轨迹。"""
+    from disclosure.services import cases
+    from disclosure.workflow.machine import available_triggers
+
+    view = cases.get_case(_open(), case_id)
+    out.print(
+        f"[bold]案件 {view.id}[/bold]  状态：[bold]{STATE_LABELS[view.state]}[/bold]"
+        f"{'（计时暂停）' if view.paused else ''}  版本：{view.version}"
+    )
+    out.print(
+        f"申请人：{view.applicant_name}（{_label(APPLICANT_KIND_LABELS, view.applicant_kind)}，"
+        f"{_label(ID_TYPE_LABELS, view.id_type)} {view.id_masked}）  联系方式：{view.contact}"
+    )
+    out.print(f"收到日期：{cn_date(view.received_on)}（{_label(CHANNEL_LABELS, view.channel)}）")
+    out.print(f"申请内容：{view.description}")
+    if view.outcome:
+        outcome = OUTCOMES[view.outcome]
+        out.print(
+            f"答复类型：{outcome.label} — {outcome.reasons.get(view.outcome_reason or '', '')}"
+            f"（{outcome.article}）  拟稿：{view.drafted_by or '—'}  审核：{view.approved_by or '—'}"
+        )
+    limits = Table("期限", "届满日", "计算说明", title="期限")
+    for limit in view.limits:
+        due = cn_date(limit.due) + ("（临时）" if limit.provisional else "")
+        limits.add_row(limit.label, due, limit.explanation)
+    out.print(limits)
+    trail = Table("#", "时间（UTC）", "办理人", "操作", "状态变化", "备注", title="轨迹")
+    for event in view.trail:
+        change = f"{STATE_LABELS.get(State(event.from_state), '') if event.from_state else '—'} → {STATE_LABELS[State(event.to_state)]}"
+        trail.add_row(
+            str(event.seq),
+            event.at.strftime("%Y-%m-%d %H:%M:%S"),
+            event.actor,
+            event.trigger,
+            change,
+            event.reason,
+        )
+    out.print(trail)
+    menu = "、".join(t.replace("_", "-") for t in available_triggers(view.state))
+    out.print(f"可用操作：{menu or '无（已办结）'}")
+
+
+@case_app.command("list")
+def case_list(
+    state: Annotated[str | None, typer.Option(help="按状态筛选，如 handling")] = None,
+    due_within: Annotated[
+        int | None, typer.Option(help="答复期限在 N 个工作日内（未办结）")
+    ] = None,
+    overdue: Annotated[bool, typer.Option("--overdue", help="只看已超期的未办结案件")] = False,
+    limit: Annotated[int, typer.Option(help="最多显示条数")] = 100,
+) -> None:
+    """列出案件（身份证号已打码）。"""
+    from disclosure.services import cases
+
+    service = _open()
+    today = _today(service.settings)
+    rows = cases.list_cases(
+        service, today, state=state, due_within=due_within, overdue=overdue, limit=limit
+    )
+    out.print(_cases_table(rows, f"案件（{len(rows)}件，今天 {cn_date(today)}）"))
+
+
+def _cases_table(rows: list[Any], title: str) -> Table:
+    table = Table(
+        "编号", "状态", "申请人", "证件号", "收到日期", "答复期限", "剩余工作日", title=title
+    )
+    for row in rows:
+        left = (
+            ""
+            if row.working_days_left is None
+            else (
+                f"[red]超期{-row.working_days_left}个工作日[/red]"
+                if row.working_days_left < 0
+                else str(row.working_days_left)
+            )
+        )
+        due = (
+            (cn_date(row.reply_due) + ("（临时）" if row.provisional else ""))
+            if row.reply_due
+            else "—"
+        )
+        table.add_row(
+            str(row.id),
+            STATE_LABELS[row.state],
+            row.applicant_name,
+            row.id_masked,
+            row.received_on.isoformat(),
+            due,
+            left,
+        )
+    return table
+
+
+@app.command("overview")
+def overview() -> None:
+    """负责人视图：各状态在办案件数，临近期限与已超期案件。"""
+    from disclosure.services import cases
+
+    service = _open()
+    today = _today(service.settings)
+    view = cases.overview(service, today)
+    out.print(
+        f"[bold]{service.settings.agency_name} 依申请公开办理情况[/bold]（{cn_date(today)}，共{view.total}件）"
+    )
+    states = Table("状态", "件数", title="各状态案件")
+    for state, count in view.by_state.items():
+        states.add_row(STATE_LABELS[state], str(count))
+    out.print(states)
+    out.print(
+        _cases_table(
+            view.approaching,
+            f"临近答复期限（{service.settings.approaching_days}个工作日内）：{len(view.approaching)}件",
+        )
+    )
+    out.print(_cases_table(view.overdue, f"已超过答复期限：{len(view.overdue)}件"))
+
+
+@app.command("outcomes")
+def outcomes() -> None:
+    """列出答复类型及理由代码（第三十六条至第三十九条）。"""
+    table = Table("答复类型", "理由代码", "说明", "依据")
+    for outcome in OUTCOMES.values():
+        for code, text in outcome.reasons.items():
+            table.add_row(f"{outcome.code}（{outcome.label}）", code, text, outcome.article)
+    out.print(table)
+
+
+# -- audit -------------------------------------------------------------------------------
+
+
+@audit_app.command("verify")
+def audit_verify(case: Annotated[int | None, typer.Option(help="只核验一个案件")] = None) -> None:
+    """重新计算哈希链，指出第一个被改动或删除的事件。"""
+    from disclosure.services.audit import verify
+
+    service = _open()
+    with service.uow() as uow:
+        checked, breaks = verify(uow.session, case)
+    if case is not None and checked == 0:
+        raise RuleViolation("case", "exists", f"案件{case}不存在")
+    if not breaks:
+        out.print(f"[green]核验通过[/green]：{checked}件案件的轨迹完整，未发现改动。")
+        return
+    for item in breaks:
+        err.print(f"[red]案件{item.case_id} 第{item.seq}条事件：{item.problem}[/red]")
+    err.print(f"核验未通过：{len(breaks)}/{checked}件案件的轨迹被破坏。")
+    raise typer.Exit(1)
+
+
+# -- demo --------------------------------------------------------------------------------
+
+
+@app.command("demo")
+def demo(cases_count: Annotated[int, typer.Option("--cases", help="演示案件数")] = 200) -> None:
+    """载入演示数据（约200件，覆盖所有状态）；已载入则不重复。"""
+    from rich.progress import Progress
+
+    from disclosure.services.demo import load_demo
+
+    service = _open()
+    today = _today(service.settings)
+    with Progress(console=out, transient=True) as progress:
+        task = progress.add_task("载入演示案件", total=cases_count)
+        created = load_demo(service, today, cases_count, lambda: progress.advance(task))
+    if created:
+        out.print(f"已载入 {created} 件演示案件（以 {cn_date(today)} 为今天）。")
+    else:
+        out.print("演示数据已存在，未重复载入。")
+
+
+# -- entry point -------------------------------------------------------------------------
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Console-script entry: run the app, turn every expected error into a Chinese message."""
+    command = typer.main.get_command(app)
+    try:
+        command.main(
+            args=argv if argv is not None else sys.argv[1:],
+            prog_name="disclosure",
+            standalone_mode=False,
+        )
+    except DisclosureError as exc:
+        where = f"（{exc.field}）" if exc.field else ""
+        err.print(f"[red]错误{where}：[/red]{exc.message}")
+        sys.exit(2)
+    except typer.Exit as exc:
+        sys.exit(exc.exit_code)
+    except typer.Abort:
+        err.print("已取消。")
+        sys.exit(1)
+    except typer.TyperException as exc:
+        err.print(f"[red]输入有误：[/red]{exc.format_message()}（运行 disclosure --help 查看用法）")
+        sys.exit(getattr(exc, "exit_code", 2))
+    except OperationalError as exc:
+        err.print(
+            f"[red]数据库不可用：[/red]{type(exc.orig).__name__}（请检查 DISCLOSURE_DATABASE_URL）"
+        )
+        sys.exit(1)

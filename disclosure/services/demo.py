@@ -1,0 +1,211 @@
+"""A realistic demo set: ~200 cases driven through the real workflow to every state.
+
+Cases are registered and advanced with the same services a clerk uses, with business dates
+in the past relative to ``today``, so corrections, pauses, extensions and overdue cases all
+arise from the law's own arithmetic rather than being written into the tables.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable
+from datetime import date, timedelta
+from typing import Any
+
+from sqlalchemy import exists, select
+
+from disclosure.errors import DisclosureError
+from disclosure.models.tables import Case, User
+from disclosure.services import cases
+from disclosure.services.unit_of_work import App
+from disclosure.workflow.states import OUTCOMES, SYSTEM_OUTCOMES
+
+DEMO_USERS = (
+    ("alice", "clerk", "王晓梅"),
+    ("carol", "clerk", "陈静"),
+    ("bob", "supervisor", "李建国"),
+    ("dan", "auditor", "赵明"),
+)
+_SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何林罗郑"
+_GIVEN = [
+    "伟",
+    "芳",
+    "娜",
+    "敏",
+    "静",
+    "磊",
+    "洋",
+    "艳",
+    "勇",
+    "军",
+    "杰",
+    "涛",
+    "明",
+    "超",
+    "秀英",
+    "建华",
+    "志强",
+    "海燕",
+]
+_ORGS = [
+    ("commercial", "福州闽江建设工程有限公司"),
+    ("commercial", "罗源湾港口物流有限公司"),
+    ("research", "福建省社会科学研究院"),
+    ("public_interest", "绿色家园环保公益协会"),
+    ("legal_services", "福建正诚律师事务所"),
+    ("other_organisation", "罗源县凤山镇居民委员会"),
+]
+_SUBJECTS = [
+    "本局2025年度部门预算及执行情况审计报告",
+    "罗源县2024年政府投资项目审计结果公告",
+    "城关棚户区改造项目专项审计报告全文",
+    "2025年乡镇领导干部经济责任审计整改情况",
+    "扶贫专项资金审计发现问题及整改清单",
+    "县医院基建项目结算审计意见书",
+    "本局2025年政务公开工作实施方案",
+    "农村公路建设资金使用情况审计报告",
+]
+_ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
+
+# Each path is a sequence of triggers a real case can follow; a case stops part-way.
+_PATHS: list[list[str]] = [
+    ["review", "accept", "draft_reply", "approve", "send", "archive"],
+    ["review", "request_correction", "receive_correction", "draft_reply", "approve", "send"],
+    ["review", "request_correction", "abandon_correction", "archive"],
+    [
+        "review",
+        "accept",
+        "consult_third_party",
+        "third_party_replied",
+        "extend",
+        "draft_reply",
+        "approve",
+        "send",
+    ],
+    [
+        "review",
+        "accept",
+        "consult_agency",
+        "agency_replied",
+        "draft_reply",
+        "approve",
+        "send",
+        "archive",
+    ],
+    ["review", "accept", "issue_fee", "fee_paid", "draft_reply", "approve", "send"],
+    ["review", "accept", "issue_fee", "abandon_fee"],
+    ["review", "accept", "extend", "draft_reply", "return_draft", "draft_reply", "approve", "send"],
+    ["review", "accept", "withdraw", "archive"],
+    ["review", "accept"],  # left in handling: these become the overdue ones
+]
+
+
+def _resident_id(rng: random.Random) -> str:
+    birth = date(1950, 1, 1) + timedelta(days=rng.randrange(20000))
+    body = f"350123{birth:%Y%m%d}{rng.randrange(1000):03d}"
+    check = "10X98765432"[sum(int(d) * w for d, w in zip(body, _ID_WEIGHTS, strict=True)) % 11]
+    return body + check
+
+
+def _credit_code(rng: random.Random) -> str:
+    alphabet = "0123456789ABCDEFGHJKLMNPQRTUWXY"
+    return "91350123" + "".join(rng.choice(alphabet) for _ in range(10))
+
+
+def _application(rng: random.Random, received: date) -> dict[str, Any]:
+    if rng.random() < 0.7:
+        applicant: dict[str, Any] = {
+            "applicant_kind": "person",
+            "name": rng.choice(_SURNAMES) + rng.choice(_GIVEN),
+            "id_type": "resident_id",
+            "id_number": _resident_id(rng),
+        }
+    else:
+        kind, name = rng.choice(_ORGS)
+        applicant = {
+            "applicant_kind": kind,
+            "name": name,
+            "id_type": "credit_code",
+            "id_number": _credit_code(rng),
+        }
+    channel = rng.choice(["in_person", "registered_post", "online", "online", "fax"])
+    return {
+        **applicant,
+        "phone": f"138{rng.randrange(10**8):08d}",
+        "address": f"福建省福州市罗源县凤山镇{rng.randrange(1, 300)}号",
+        "postal_code": "350600",
+        "description": rng.choice(_SUBJECTS),
+        "delivery_form": rng.choice(["paper", "electronic"]),
+        "delivery_method": rng.choice(["pickup", "post", "online"]),
+        "channel": channel,
+        "received_on": received.isoformat(),
+    }
+
+
+def _draftable(corrected: bool) -> list[tuple[str, str]]:
+    return [
+        (o.code, r)
+        for o in OUTCOMES.values()
+        for r in o.reasons
+        if (o.code, r) not in SYSTEM_OUTCOMES and (corrected or r != "still_unclear")
+    ]
+
+
+def _ensure_users(app: App) -> None:
+    with app.uow() as uow:
+        known = set(uow.session.scalars(select(User.name)))
+    for name, role, display in DEMO_USERS:
+        if name not in known:
+            cases.add_user(app, name, role, display)
+
+
+def load_demo(
+    app: App, today: date, count: int = 200, advance: Callable[[], None] = lambda: None
+) -> int:
+    """Create ``count`` demo cases unless demo cases already exist; return how many were made."""
+    _ensure_users(app)
+    with app.uow() as uow:
+        if uow.session.scalar(select(exists().where(Case.is_demo))):
+            return 0
+    rng = random.Random(20261124)
+    cal = app.settings.calendar
+    for _ in range(count):
+        received = today - timedelta(days=rng.randrange(0, 110))
+        case_id = cases.register(
+            app, _application(rng, received), rng.choice(["alice", "carol"]), today, is_demo=True
+        )
+        path = rng.choice(_PATHS)
+        # Most cases move on at an office's pace until "today"; one in eight stalls (the overdue).
+        stop = rng.randint(0, len(path)) if rng.random() < 0.12 else len(path)
+        on, corrected = received, False
+        for trigger in path[:stop]:
+            gap = {
+                "abandon_correction": 16,
+                "abandon_fee": 21,
+                "fee_paid": rng.randint(3, 15),
+                "third_party_replied": rng.randint(3, 12),
+                "review": rng.randint(0, 2),
+                "request_correction": rng.randint(0, 3),
+            }.get(trigger, rng.randint(1, 6))
+            on = max(on, cal.add_working_days(on, gap)) if gap else on
+            if on > today:
+                break
+            clerk = rng.choice(["alice", "carol"])
+            kwargs: dict[str, Any] = {}
+            actor = clerk
+            if trigger in ("extend", "approve", "return_draft"):
+                actor = "bob"
+            if trigger == "extend":
+                kwargs = {"days": rng.randint(5, 20), "note": "申请内容涉及多年度资料，需调档汇总"}
+            elif trigger == "draft_reply":
+                outcome, reason = rng.choice(_draftable(corrected))
+                kwargs = {"outcome": outcome, "reason_code": reason}
+            elif trigger == "withdraw":
+                kwargs = {"note": "申请人书面撤回申请"}
+            try:
+                cases.act(app, case_id, trigger, actor, on=on, today=today, **kwargs)
+            except DisclosureError:
+                break  # the law refused this step on this date: the case stays where it is
+            corrected = corrected or trigger == "receive_correction"
+        advance()
+    return count
