@@ -54,7 +54,11 @@ class Applicant(Base):
 
 
 class Case(Base):
-    """One application and where it stands. ``version`` is the optimistic lock."""
+    """One application and where it stands.
+
+    ``version`` is the optimistic lock and also the length of the case's audit chain: every
+    committed change bumps it once and appends the audit event whose ``seq`` equals it.
+    """
 
     __tablename__ = "cases"
 
@@ -81,7 +85,6 @@ class Case(Base):
     fee_due: Mapped[date | None] = mapped_column(Date, index=True)
     limits_provisional: Mapped[bool] = mapped_column(Boolean, default=False)
     is_demo: Mapped[bool] = mapped_column(Boolean, default=False)
-    audit_head: Mapped[str] = mapped_column(String(64), default="")
     version: Mapped[int] = mapped_column(Integer, nullable=False)
 
     applicant: Mapped[Applicant] = relationship(lazy="joined")

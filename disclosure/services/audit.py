@@ -1,8 +1,8 @@
 """The tamper-evident trail: every change appends an event hash-chained to the case's previous one.
 
 hash = SHA-256 over the canonical JSON (sorted keys, no spaces, UTF-8) of the event's fields
-and the previous event's hash. ``cases.audit_head`` holds the last hash, so removing the
-newest event is as visible as changing an old one.
+and the previous event's hash. An event's ``seq`` equals the case version it produced, so
+removing the newest event is as visible as changing an old one.
 """
 
 from __future__ import annotations
@@ -62,7 +62,13 @@ def append_event(
     reason: str,
     payload: dict[str, Any],
 ) -> AuditEvent:
-    """Add the next event of ``case``'s chain and move its head (caller commits)."""
+    """Append event ``seq`` (= the case version this change produces) to the chain; caller commits."""
+    prev_hash = GENESIS
+    if seq > 1:
+        found = session.scalar(
+            select(AuditEvent.hash).where(AuditEvent.case_id == case.id, AuditEvent.seq == seq - 1)
+        )
+        prev_hash = found or GENESIS
     event = AuditEvent(
         case_id=case.id,
         seq=seq,
@@ -74,10 +80,9 @@ def append_event(
         to_state=to_state,
         reason=reason,
         payload=canonical_json(payload),
-        prev_hash=case.audit_head or GENESIS,
+        prev_hash=prev_hash,
     )
     event.hash = event_hash(event)
-    case.audit_head = event.hash
     session.add(event)
     return event
 
@@ -101,8 +106,12 @@ def verify_case(case: Case, events: list[AuditEvent]) -> ChainBreak | None:
         if event_hash(event) != event.hash:
             return ChainBreak(case.id, event.seq, "内容哈希不符：事件在写入后被改动")
         prev = event.hash
-    if prev != (case.audit_head or GENESIS):
-        return ChainBreak(case.id, len(events) + 1, "案件记录的最后哈希与轨迹不符：最新事件被删除")
+    if len(events) < case.version:
+        return ChainBreak(
+            case.id,
+            len(events) + 1,
+            f"案件版本为{case.version}而轨迹只有{len(events)}条：最新事件被删除",
+        )
     if events and events[-1].to_state != case.state:
         return ChainBreak(case.id, events[-1].seq, "案件状态与轨迹最后状态不符：状态被绕过流程修改")
     return None

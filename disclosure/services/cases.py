@@ -149,7 +149,6 @@ def register(
             registered_by=actor.name,
             state=facts.state.value,
             is_demo=is_demo,
-            audit_head="",
         )
         _store_limits(case, facts.state, limits)
         session.add(case)
@@ -221,6 +220,7 @@ def act(
 
 
 def _apply(session: Session, case: Case, step: Step, command: Command, app: App) -> None:
+    seq = case.version + 1  # the version this change commits; read before the row is flushed
     facts = step.facts
     case.state = step.after.value
     case.drafted_by = facts.drafted_by
@@ -254,11 +254,10 @@ def _apply(session: Session, case: Case, step: Step, command: Command, app: App)
             "until": event.until.isoformat() if event.until else None,
         }
     payload.update(step.details)
-    last_seq = session.scalar(select(func.max(AuditEvent.seq)).where(AuditEvent.case_id == case.id))
     append_event(
         session,
         case,
-        seq=(last_seq or 0) + 1,
+        seq=seq,
         at=app.now(),
         actor=command.actor.name,
         actor_role=command.actor.role.value,

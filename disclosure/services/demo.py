@@ -96,6 +96,7 @@ _PATHS: list[list[str]] = [
     ["review", "accept", "issue_fee", "abandon_fee"],
     ["review", "accept", "extend", "draft_reply", "return_draft", "draft_reply", "approve", "send"],
     ["review", "accept", "withdraw", "archive"],
+    ["review", "accept", "consult_third_party", "withdraw"],
     ["review", "accept"],  # left in handling: these become the overdue ones
 ]
 

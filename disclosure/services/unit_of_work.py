@@ -46,11 +46,7 @@ class App:
 
 
 class UnitOfWork:
-    """``with app.uow() as uow: ...; uow.commit()`` — leaving without commit rolls back.
-
-    A lost optimistic lock, a concurrent duplicate audit sequence or a SQLite write lock
-    held by another clerk all mean the same to the user: someone else changed the case.
-    """
+    """``with app.uow() as uow: ...; uow.commit()`` — leaving without commit rolls back."""
 
     session: Session
 
@@ -70,20 +66,30 @@ class UnitOfWork:
         # close() rolls back what was not committed without expiring loaded rows, so
         # read-only use cases can hand their results to the caller.
         self.session.close()
+        conflict = _as_conflict(exc)
+        if conflict is not None:  # e.g. an autoflush inside the use case lost the lock
+            raise conflict from None
 
     def commit(self) -> None:
         try:
             self.session.commit()
-        except StaleDataError:
+        except Exception as error:
             self.session.rollback()
-            raise ConflictError() from None
-        except IntegrityError as error:
-            self.session.rollback()
-            if "audit_events" in str(error.orig) or "clock_events" in str(error.orig):
-                raise ConflictError() from None
+            conflict = _as_conflict(error)
+            if conflict is not None:
+                raise conflict from None
             raise
-        except OperationalError as error:
-            self.session.rollback()
-            if "locked" in str(error.orig):
-                raise ConflictError() from None
-            raise
+
+
+def _as_conflict(error: BaseException | None) -> ConflictError | None:
+    """A lost optimistic lock, a concurrent duplicate sequence number or a SQLite write lock
+    held by another clerk all mean the same to the user: someone else changed the case."""
+    if isinstance(error, StaleDataError):
+        return ConflictError()
+    if isinstance(error, IntegrityError) and any(
+        table in str(error.orig) for table in ("audit_events", "clock_events")
+    ):
+        return ConflictError()
+    if isinstance(error, OperationalError) and "locked" in str(error.orig):
+        return ConflictError()
+    return None

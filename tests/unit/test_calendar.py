@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 
@@ -95,7 +96,9 @@ def test_unannounced_year_is_counted_with_weekends_only() -> None:
     ],
     ids=["before_span", "after_span", "add_past_span", "between_from_before_span"],
 )
-def test_a_date_outside_the_calendar_span_raises_deadline_error(query) -> None:
+def test_a_date_outside_the_calendar_span_raises_deadline_error(
+    query: Callable[[], object],
+) -> None:
     with pytest.raises(DeadlineError) as exc:
         query()
     assert exc.value.rule == "outside_calendar_span"

@@ -68,7 +68,6 @@ def upgrade() -> None:
         sa.Column("fee_due", sa.Date, index=True),
         sa.Column("limits_provisional", sa.Boolean, nullable=False),
         sa.Column("is_demo", sa.Boolean, nullable=False),
-        sa.Column("audit_head", sa.String(64), nullable=False),
         sa.Column("version", sa.Integer, nullable=False),
     )
     op.create_table(

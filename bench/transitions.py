@@ -1,0 +1,296 @@
+"""State changes with audit per second: ``services.cases.act`` against a raw-SQL floor.
+
+For each backend (SQLite in a temporary file, then PostgreSQL in a fresh database
+``disclosure_bench_<pid>`` that is dropped at the end) the script opens the application
+(which runs the migrations), adds a clerk and a supervisor and registers 2 × M cases.
+
+* ``act()``: the first M cases go review → accept → consult_third_party →
+  third_party_replied → issue_fee → fee_paid through ``services.cases.act``, one unit of
+  work each (load, guards, limits, clock event, audit event, optimistic-lock UPDATE).
+* raw: the other M cases get the same number of transactions through one SQLAlchemy
+  ``Connection`` and ``text()``: per change exactly one
+  ``UPDATE cases SET state, version = version + 1, audit_head WHERE id AND version`` and one
+  ``INSERT INTO audit_events`` whose SHA-256 chain hash was computed beforehand, then COMMIT.
+
+Both sides are checked afterwards (every audit chain verifies, every case ends in
+``handling``). PostgreSQL comes from ``DISCLOSURE_TEST_POSTGRES_URL`` (default
+``postgresql+psycopg://postgres@127.0.0.1:5432/postgres``); if it cannot be reached the
+script says so and exits 1.
+
+Run::
+
+    cd /work/main && .venv/bin/python bench/transitions.py [--cases 200]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+from sqlalchemy import DateTime, bindparam, create_engine, func, select, text
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import OperationalError
+
+from disclosure.config import Settings
+from disclosure.models.tables import AuditEvent, Case
+from disclosure.services import audit, cases
+from disclosure.services.unit_of_work import App
+from disclosure.workflow.states import TRANSITIONS_BY_TRIGGER, State
+
+PG_DEFAULT = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+TODAY = date(2026, 11, 24)
+RECEIVED = date(2026, 11, 2)
+CLERK = "alice"
+#: The path every case follows: trigger and business date as days after RECEIVED.
+STEPS: tuple[tuple[str, int], ...] = (
+    ("review", 1),
+    ("accept", 2),
+    ("consult_third_party", 3),
+    ("third_party_replied", 8),
+    ("issue_fee", 9),
+    ("fee_paid", 14),
+)
+FINAL_STATE = State.HANDLING
+APPLICATION = {
+    "applicant_kind": "person",
+    "name": "张三",
+    "id_type": "resident_id",
+    "id_number": "11010519491231002X",
+    "phone": "0591-26831234",
+    "description": "本局2025年度部门预算及执行情况审计报告",
+    "delivery_form": "paper",
+    "delivery_method": "pickup",
+    "channel": "in_person",
+    "received_on": RECEIVED.isoformat(),
+}
+
+RAW_UPDATE = text(
+    "UPDATE cases SET state = :to_state, version = version + 1, audit_head = :hash "
+    "WHERE id = :case_id AND version = :version"
+)
+RAW_INSERT = text(
+    'INSERT INTO audit_events (case_id, seq, at, actor, actor_role, "trigger", from_state, '
+    "to_state, reason, payload, prev_hash, hash) VALUES (:case_id, :seq, :at, :actor, "
+    ":actor_role, :trigger, :from_state, :to_state, :reason, :payload, :prev_hash, :hash)"
+).bindparams(bindparam("at", type_=DateTime(timezone=True)))
+
+
+@dataclass(frozen=True)
+class Result:
+    backend: str
+    act_rate: float
+    raw_rate: float
+    changes: int
+
+    def line(self) -> str:
+        return (
+            f"{self.backend}: act() {self.act_rate:,.0f} changes/s"
+            f" | raw UPDATE+INSERT {self.raw_rate:,.0f} changes/s"
+            f" | ratio {self.act_rate / self.raw_rate:.2f} (n={self.changes})"
+        )
+
+
+def new_progress() -> Progress:
+    return Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        TextColumn("{task.completed}/{task.total}"),
+        TimeElapsedColumn(),
+        console=Console(stderr=True),
+        transient=True,
+    )
+
+
+def setup(app: App, count: int, progress: Progress) -> list[int]:
+    cases.add_user(app, CLERK, "clerk", "王晓梅")
+    cases.add_user(app, "bob", "supervisor", "李建国")
+    task = progress.add_task("registering cases", total=count)
+    ids = []
+    for _ in range(count):
+        ids.append(cases.register(app, APPLICATION, CLERK, TODAY))
+        progress.advance(task)
+    return ids
+
+
+def time_act(app: App, case_ids: list[int], progress: Progress) -> float:
+    """Seconds for every STEPS trigger on every case through ``cases.act``."""
+    task = progress.add_task("act()", total=len(case_ids) * len(STEPS))
+    started = time.perf_counter()
+    for case_id in case_ids:
+        for trigger, offset in STEPS:
+            cases.act(app, case_id, trigger, CLERK, on=RECEIVED + timedelta(offset), today=TODAY)
+            progress.advance(task)
+    return time.perf_counter() - started
+
+
+def plan_raw(app: App, case_ids: list[int]) -> list[dict[str, object]]:
+    """Bind parameters of every raw transaction, hashes included (not timed)."""
+    with app.uow() as uow:
+        heads = {
+            c.id: (c.version, c.audit_head, State(c.state))
+            for c in uow.session.scalars(select(Case).where(Case.id.in_(case_ids)))
+        }
+        last_seq = dict(
+            uow.session.execute(
+                select(AuditEvent.case_id, func.max(AuditEvent.seq))
+                .where(AuditEvent.case_id.in_(case_ids))
+                .group_by(AuditEvent.case_id)
+            ).tuples()
+        )
+    plan: list[dict[str, object]] = []
+    for case_id in case_ids:
+        version, head, state = heads[case_id]
+        seq = last_seq[case_id]
+        for trigger, offset in STEPS:
+            dest = TRANSITIONS_BY_TRIGGER[trigger].dest or state
+            seq += 1
+            event = AuditEvent(
+                case_id=case_id,
+                seq=seq,
+                at=datetime.now(UTC),
+                actor=CLERK,
+                actor_role="clerk",
+                trigger=trigger,
+                from_state=state.value,
+                to_state=dest.value,
+                reason="",
+                payload=audit.canonical_json({"on": RECEIVED + timedelta(offset), "raw": True}),
+                prev_hash=head,
+            )
+            event.hash = audit.event_hash(event)
+            plan.append(
+                {
+                    "case_id": case_id,
+                    "version": version,
+                    "seq": seq,
+                    "at": event.at,
+                    "actor": event.actor,
+                    "actor_role": event.actor_role,
+                    "trigger": trigger,
+                    "from_state": event.from_state,
+                    "to_state": event.to_state,
+                    "reason": event.reason,
+                    "payload": event.payload,
+                    "prev_hash": event.prev_hash,
+                    "hash": event.hash,
+                }
+            )
+            version, head, state = version + 1, event.hash, dest
+    return plan
+
+
+def time_raw(app: App, plan: list[dict[str, object]], progress: Progress) -> float:
+    """Seconds for the planned UPDATE + INSERT pairs, one transaction (commit) each."""
+    task = progress.add_task("raw UPDATE+INSERT", total=len(plan))
+    with app.engine.connect() as conn:
+        started = time.perf_counter()
+        for params in plan:
+            with conn.begin():
+                if conn.execute(RAW_UPDATE, params).rowcount != 1:
+                    raise RuntimeError(f"optimistic lock lost on case {params['case_id']}")
+                conn.execute(RAW_INSERT, params)
+            progress.advance(task)
+        return time.perf_counter() - started
+
+
+def check(app: App, expected_cases: int) -> None:
+    """Both paths must leave valid audit chains and every case in FINAL_STATE."""
+    with app.uow() as uow:
+        checked, breaks = audit.verify(uow.session)
+        states = set(uow.session.scalars(select(Case.state).distinct()))
+    if checked != expected_cases or breaks or states != {FINAL_STATE.value}:
+        raise SystemExit(
+            f"benchmark database is inconsistent: {checked} cases checked, "
+            f"chain breaks {breaks[:3]}, final states {sorted(states)}"
+        )
+
+
+def run_backend(backend: str, url: str, count: int) -> Result:
+    app = App.open(Settings.from_env(database_url=url))
+    try:
+        with new_progress() as progress:
+            ids = setup(app, 2 * count, progress)
+            act_ids, raw_ids = ids[:count], ids[count:]
+            act_seconds = time_act(app, act_ids, progress)
+            raw_seconds = time_raw(app, plan_raw(app, raw_ids), progress)
+        check(app, 2 * count)
+    finally:
+        app.close()
+    changes = count * len(STEPS)
+    return Result(backend, changes / act_seconds, changes / raw_seconds, changes)
+
+
+def postgres_admin_url() -> URL:
+    url = make_url(os.environ.get("DISCLOSURE_TEST_POSTGRES_URL", PG_DEFAULT))
+    if url.drivername == "postgresql":  # psycopg 3 is the driver the product ships
+        url = url.set(drivername="postgresql+psycopg")
+    return url
+
+
+@contextmanager
+def postgres_database(admin_url: URL) -> Iterator[str]:
+    """A fresh database for this run, dropped on the way out; yields its URL."""
+    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
+    name = f"disclosure_bench_{os.getpid()}"
+    try:
+        with admin.connect() as conn:
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+        try:
+            yield admin_url.set(database=name).render_as_string(hide_password=False)
+        finally:
+            with admin.connect() as conn:
+                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    finally:
+        admin.dispose()
+
+
+def require_postgres(admin_url: URL) -> None:
+    engine = create_engine(admin_url, connect_args={"connect_timeout": 5})
+    try:
+        with engine.connect() as conn:
+            conn.execute(text("SELECT 1"))
+    except OperationalError as exc:
+        print(
+            f"PostgreSQL is not reachable at {admin_url.render_as_string(hide_password=True)}: "
+            f"{str(exc.orig).strip().splitlines()[0]}\n"
+            "Start it (pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start)"
+            " or set DISCLOSURE_TEST_POSTGRES_URL; this benchmark does not skip PostgreSQL.",
+            file=sys.stderr,
+        )
+        sys.exit(1)
+    finally:
+        engine.dispose()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument(
+        "--cases", type=int, default=200, help="cases per path (default 200; x6 changes)"
+    )
+    args = parser.parse_args()
+    if args.cases < 1:
+        parser.error("--cases must be at least 1")
+
+    admin_url = postgres_admin_url()
+    require_postgres(admin_url)  # fail before spending time on SQLite
+
+    with tempfile.TemporaryDirectory(prefix="disclosure-bench-") as tmp:
+        sqlite_url = f"sqlite:///{Path(tmp) / 'bench.db'}"
+        print(run_backend("sqlite", sqlite_url, args.cases).line(), flush=True)
+
+    with postgres_database(admin_url) as pg_url:
+        print(run_backend("postgresql", pg_url, args.cases).line(), flush=True)
+
+
+if __name__ == "__main__":
+    main()

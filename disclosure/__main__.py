@@ -1,0 +1,5 @@
+"""``python -m disclosure`` runs the CLI."""
+
+from disclosure.cli import main
+
+main()

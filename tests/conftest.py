@@ -1,0 +1,107 @@
+"""Shared fixtures: every database test runs on SQLite *and* PostgreSQL.
+
+PostgreSQL is not optional: if it cannot be reached the run fails with the command that
+starts it. Each run gets a fresh PostgreSQL database (dropped at the end); each test starts
+from empty tables.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.exc import OperationalError
+
+from disclosure.config import Settings
+from disclosure.services import cases
+from disclosure.services.unit_of_work import App
+
+PG_ADMIN_URL = os.environ.get(
+    "DISCLOSURE_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+)
+TODAY = date(2026, 11, 24)
+TABLES = ("audit_events", "clock_events", "cases", "applicants", "users")
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str]:
+    """A fresh, migrated PostgreSQL database for this test run."""
+    admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as conn:
+            conn.execute(text("SELECT 1"))
+    except OperationalError as exc:
+        pytest.fail(
+            f"PostgreSQL is not reachable at {PG_ADMIN_URL} ({exc.orig}). Start it with:\n"
+            "  pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start",
+            pytrace=False,
+        )
+    name = f"disclosure_test_{uuid.uuid4().hex[:12]}"
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    url = PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
+    yield url
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest, tmp_path: Any) -> str:
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'disclosure.db'}"
+    url: str = request.getfixturevalue("postgres_url")
+    engine = create_engine(url)
+    with engine.begin() as conn:
+        exists = conn.execute(text("SELECT to_regclass('public.cases')")).scalar()
+        if exists:
+            conn.execute(text(f"TRUNCATE {', '.join(TABLES)} RESTART IDENTITY CASCADE"))
+    engine.dispose()
+    return url
+
+
+class SteppingClock:
+    """Audit timestamps that advance one second per call: deterministic, strictly ordered."""
+
+    def __init__(self) -> None:
+        self.now = datetime(2026, 11, 24, 1, 0, tzinfo=UTC)
+
+    def __call__(self) -> datetime:
+        self.now += timedelta(seconds=1)
+        return self.now
+
+
+@pytest.fixture
+def app(database_url: str) -> Iterator[App]:
+    service = App.open(Settings.from_env(database_url=database_url))
+    service.now = SteppingClock()
+    cases.add_user(service, "alice", "clerk", "王晓梅")
+    cases.add_user(service, "carol", "clerk", "陈静")
+    cases.add_user(service, "bob", "supervisor", "李建国")
+    cases.add_user(service, "dan", "auditor", "赵明")
+    yield service
+    service.close()
+
+
+def application(**overrides: Any) -> dict[str, Any]:
+    """A valid application (Art. 29) with a checksum-valid resident ID."""
+    data: dict[str, Any] = {
+        "applicant_kind": "person",
+        "name": "张三",
+        "id_type": "resident_id",
+        "id_number": "11010519491231002X",
+        "phone": "13800000000",
+        "address": "福建省福州市罗源县凤山镇1号",
+        "description": "2025年度部门预算执行审计报告",
+        "delivery_form": "paper",
+        "delivery_method": "pickup",
+        "channel": "in_person",
+        "received_on": "2026-06-05",
+    }
+    data.update(overrides)
+    return data
