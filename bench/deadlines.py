@@ -191,8 +191,7 @@ def best_rate(
 
 def describe(item: Input) -> str:
     events = ", ".join(
-        f"{e.kind.value}@{e.on.isoformat()}" + (f"+{e.days}" if e.days else "")
-        for e in item.events
+        f"{e.kind.value}@{e.on.isoformat()}" + (f"+{e.days}" if e.days else "") for e in item.events
     )
     return f"received={item.received.isoformat()} events=[{events}]"
 

@@ -9,8 +9,9 @@ For each backend (SQLite in a temporary file, then PostgreSQL in a fresh databas
   work each (load, guards, limits, clock event, audit event, optimistic-lock UPDATE).
 * raw: the other M cases get the same number of transactions through one SQLAlchemy
   ``Connection`` and ``text()``: per change exactly one
-  ``UPDATE cases SET state, version = version + 1, audit_head WHERE id AND version`` and one
-  ``INSERT INTO audit_events`` whose SHA-256 chain hash was computed beforehand, then COMMIT.
+  ``UPDATE cases SET state = ?, version = version + 1 WHERE id = ? AND version = ?`` and one
+  ``INSERT INTO audit_events`` (seq = the new version) whose SHA-256 chain hash was computed
+  beforehand, then COMMIT.
 
 Both sides are checked afterwards (every audit chain verifies, every case ends in
 ``handling``). PostgreSQL comes from ``DISCLOSURE_TEST_POSTGRES_URL`` (default
@@ -35,17 +36,22 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
-from rich.console import Console
-from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
-from sqlalchemy import DateTime, bindparam, create_engine, func, select, text
-from sqlalchemy.engine import URL, make_url
-from sqlalchemy.exc import OperationalError
+# Run as a script, this file's folder is sys.path[0] and this file, being named
+# transitions.py, would shadow the ``transitions`` library that the workflow machine imports.
+_HERE = Path(__file__).resolve().parent
+sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != _HERE]
 
-from disclosure.config import Settings
-from disclosure.models.tables import AuditEvent, Case
-from disclosure.services import audit, cases
-from disclosure.services.unit_of_work import App
-from disclosure.workflow.states import TRANSITIONS_BY_TRIGGER, State
+from rich.console import Console  # noqa: E402
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn  # noqa: E402
+from sqlalchemy import DateTime, bindparam, create_engine, select, text  # noqa: E402
+from sqlalchemy.engine import URL, make_url  # noqa: E402
+from sqlalchemy.exc import OperationalError  # noqa: E402
+
+from disclosure.config import Settings  # noqa: E402
+from disclosure.models.tables import AuditEvent, Case  # noqa: E402
+from disclosure.services import audit, cases  # noqa: E402
+from disclosure.services.unit_of_work import App  # noqa: E402
+from disclosure.workflow.states import TRANSITIONS_BY_TRIGGER, State  # noqa: E402
 
 PG_DEFAULT = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 TODAY = date(2026, 11, 24)
@@ -75,7 +81,7 @@ APPLICATION = {
 }
 
 RAW_UPDATE = text(
-    "UPDATE cases SET state = :to_state, version = version + 1, audit_head = :hash "
+    "UPDATE cases SET state = :to_state, version = version + 1 "
     "WHERE id = :case_id AND version = :version"
 )
 RAW_INSERT = text(
@@ -133,30 +139,43 @@ def time_act(app: App, case_ids: list[int], progress: Progress) -> float:
     return time.perf_counter() - started
 
 
+def raw_payload(on: date, trigger: str) -> dict[str, object]:
+    """A payload shaped and sized like the one ``act()`` records (on, limits, clock event)."""
+    clock = TRANSITIONS_BY_TRIGGER[trigger].clock
+    payload: dict[str, object] = {
+        "on": on.isoformat(),
+        "limits": {"reply": {"due": (on + timedelta(28)).isoformat(), "provisional": False}},
+    }
+    if clock is not None:
+        payload["clock_event"] = {"kind": clock.value, "on": on.isoformat(), "days": None}
+    return payload
+
+
 def plan_raw(app: App, case_ids: list[int]) -> list[dict[str, object]]:
-    """Bind parameters of every raw transaction, hashes included (not timed)."""
+    """Bind parameters of every raw transaction, chain hashes included (not timed).
+
+    As in ``act()``, the event a change appends has ``seq`` = the case version it commits
+    and ``prev_hash`` = the hash of the event before it.
+    """
     with app.uow() as uow:
         heads = {
-            c.id: (c.version, c.audit_head, State(c.state))
-            for c in uow.session.scalars(select(Case).where(Case.id.in_(case_ids)))
+            case_id: (version, head, State(state))
+            for case_id, version, head, state in uow.session.execute(
+                select(Case.id, Case.version, AuditEvent.hash, Case.state)
+                .join(
+                    AuditEvent, (AuditEvent.case_id == Case.id) & (AuditEvent.seq == Case.version)
+                )
+                .where(Case.id.in_(case_ids))
+            )
         }
-        last_seq = dict(
-            uow.session.execute(
-                select(AuditEvent.case_id, func.max(AuditEvent.seq))
-                .where(AuditEvent.case_id.in_(case_ids))
-                .group_by(AuditEvent.case_id)
-            ).tuples()
-        )
     plan: list[dict[str, object]] = []
     for case_id in case_ids:
         version, head, state = heads[case_id]
-        seq = last_seq[case_id]
         for trigger, offset in STEPS:
             dest = TRANSITIONS_BY_TRIGGER[trigger].dest or state
-            seq += 1
             event = AuditEvent(
                 case_id=case_id,
-                seq=seq,
+                seq=version + 1,
                 at=datetime.now(UTC),
                 actor=CLERK,
                 actor_role="clerk",
@@ -164,7 +183,7 @@ def plan_raw(app: App, case_ids: list[int]) -> list[dict[str, object]]:
                 from_state=state.value,
                 to_state=dest.value,
                 reason="",
-                payload=audit.canonical_json({"on": RECEIVED + timedelta(offset), "raw": True}),
+                payload=audit.canonical_json(raw_payload(RECEIVED + timedelta(offset), trigger)),
                 prev_hash=head,
             )
             event.hash = audit.event_hash(event)
@@ -172,7 +191,7 @@ def plan_raw(app: App, case_ids: list[int]) -> list[dict[str, object]]:
                 {
                     "case_id": case_id,
                     "version": version,
-                    "seq": seq,
+                    "seq": event.seq,
                     "at": event.at,
                     "actor": event.actor,
                     "actor_role": event.actor_role,

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import importlib.metadata
 import tomllib
-from datetime import date
+from datetime import date, datetime
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -61,9 +61,17 @@ def _read_override(path: Path) -> dict[str, Any]:
     unknown = set(data) - set(_SECTIONS) - {"coverage_year"}
     if unknown:
         raise _override_error(path, f"未知的节 {sorted(unknown)}，可用：{list(_SECTIONS)}")
+    year = data.get("coverage_year", 2000)
+    if not isinstance(year, int) or isinstance(year, bool) or not 2000 <= year <= 2099:
+        raise _override_error(path, f"coverage_year 须为2000至2099之间的整数年份，实为 {year!r}")
     for section in _SECTIONS:
-        for i, entry in enumerate(data.get(section, [])):
-            if not isinstance(entry.get("date"), date):
+        entries = data.get(section, [])
+        if not isinstance(entries, list) or not all(isinstance(e, dict) for e in entries):
+            raise _override_error(path, f"{section} 须写成表数组 [[{section}]]")
+        for i, entry in enumerate(entries):
+            day = entry.get("date")
+            # A TOML date-time is a datetime, which is also a date: refuse it explicitly.
+            if not isinstance(day, date) or isinstance(day, datetime):
                 raise _override_error(path, f"{section}[{i}].date 必须是日期（如 2026-12-28）")
             if not str(entry.get("note", "")).strip():
                 raise _override_error(path, f"{section}[{i}].note 必须写明理由")
@@ -89,9 +97,9 @@ def load_calendar(override: Path | None = None) -> WorkingCalendar:
             workdays[entry["date"]] = entry["note"]
             holidays.pop(entry["date"], None)
             sources[entry["date"]] = f"{origin}：{entry['note']}"
-        for entry in data.get("remove_holiday", []):
-            holidays.pop(entry["date"], None)
-        for entry in data.get("remove_workday", []):
-            workdays.pop(entry["date"], None)
+        for section, table in (("remove_holiday", holidays), ("remove_workday", workdays)):
+            for entry in data.get(section, []):
+                table.pop(entry["date"], None)
+                sources[entry["date"]] = f"{origin}：{entry['note']}"
         coverage_year = int(data.get("coverage_year", coverage_year))
     return WorkingCalendar(holidays, workdays, date(coverage_year, 12, 31), sources)

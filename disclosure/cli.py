@@ -166,12 +166,12 @@ def calendar_show(year: Annotated[int, typer.Argument(help="年份，如 2026")]
                     cells.append("")
                     continue
                 day = date(year, month, day_number)
-                mark = special.get(day)
-                if mark is not None and not mark.is_working:
+                weekend, working = day.weekday() >= 5, cal.is_working_day(day)
+                if not working and (day in special or not weekend):
                     cells.append(f"[red]{day_number}休[/red]")
-                elif mark is not None:
+                elif working and weekend:
                     cells.append(f"[blue]{day_number}班[/blue]")
-                elif day.weekday() >= 5:
+                elif not working:
                     cells.append(f"[dim]{day_number}[/dim]")
                 else:
                     cells.append(str(day_number))
@@ -179,7 +179,12 @@ def calendar_show(year: Annotated[int, typer.Argument(help="年份，如 2026")]
         out.print(grid)
     table = Table("日期", "类别", "名称", "来源", title=f"{year}年特殊日期")
     for item in special.values():
-        kind = "[blue]调休上班[/blue]" if item.is_working else "[red]节假日[/red]"
+        if not item.is_working:
+            kind = "[red]节假日[/red]"
+        elif item.day.weekday() >= 5:
+            kind = "[blue]调休上班[/blue]"
+        else:
+            kind = "工作日"
         table.add_row(item.day.isoformat(), kind, item.name, item.source)
     out.print(table)
 

@@ -13,7 +13,7 @@ from datetime import date
 from typing import Any
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
 from disclosure.errors import ConflictError, NotFound, PermissionDenied, RuleViolation
 from disclosure.models.tables import Applicant, AuditEvent, Case, ClockEventRow, User
@@ -270,7 +270,9 @@ def _apply(session: Session, case: Case, step: Step, command: Command, app: App)
 
 
 def _load(session: Session, case_id: int) -> Case:
-    case = session.get(Case, case_id)
+    # One statement for the row and its clock events: a consistent snapshot even where
+    # each statement sees the latest commit (SQLite outside a write, READ COMMITTED).
+    case = session.get(Case, case_id, options=[joinedload(Case.clock_events)])
     if case is None:
         raise NotFound("case", f"案件{case_id}不存在")
     return case

@@ -120,7 +120,7 @@ class WorkingCalendar:
         return self._ordinal[self._index(end)] - self._ordinal[self._index(start)]
 
     def special_days(self, year: int) -> list[SpecialDay]:
-        """Holidays and make-up working days of a year, in date order."""
+        """Holidays, make-up working days and days an override returned to the weekday rule."""
         days = [
             SpecialDay(d, False, name, self._sources.get(d, ""))
             for d, name in self._holidays.items()
@@ -129,5 +129,10 @@ class WorkingCalendar:
             SpecialDay(d, True, name, self._sources.get(d, ""))
             for d, name in self._workdays.items()
             if d.year == year
+        ]
+        days += [
+            SpecialDay(d, d.weekday() < 5, "按星期计算（覆盖文件取消了原安排）", source)
+            for d, source in self._sources.items()
+            if d.year == year and d not in self._holidays and d not in self._workdays
         ]
         return sorted(days, key=lambda s: s.day)

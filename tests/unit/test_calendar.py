@@ -232,8 +232,11 @@ def test_override_file_changes_days_and_says_where_they_came_from(tmp_path: Path
     assert special[D("2026-12-28")].name == "本市地方性节日"
     assert special[D("2026-12-27")].source.startswith("本地覆盖文件")
     assert special[D("2026-10-06")].source == package_source()
-    assert D("2026-10-07") not in special
-    assert D("2026-10-10") not in special
+    # Removed entries stay visible, back on the weekday rule, with the override as source.
+    assert special[D("2026-10-07")].is_working is True  # a Wednesday
+    assert special[D("2026-10-07")].source.startswith("本地覆盖文件")
+    assert special[D("2026-10-10")].is_working is False  # a Saturday
+    assert special[D("2026-10-10")].source.startswith("本地覆盖文件")
 
 
 def test_override_coverage_year_extends_the_announced_calendar(tmp_path: Path) -> None:
