@@ -206,12 +206,14 @@ def main() -> None:
 
     cal = load_calendar()
     rng = random.Random(args.seed)
+    console = Console(stderr=True)
     progress = Progress(
         TextColumn("{task.description}"),
         BarColumn(),
         TextColumn("{task.completed}/{task.total}"),
         TimeElapsedColumn(),
-        console=Console(stderr=True),
+        console=console,
+        disable=not console.is_terminal,  # no stray lines when stderr is a file
         transient=True,
     )
     with progress:

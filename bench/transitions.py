@@ -107,12 +107,14 @@ class Result:
 
 
 def new_progress() -> Progress:
+    console = Console(stderr=True)
     return Progress(
         TextColumn("{task.description}"),
         BarColumn(),
         TextColumn("{task.completed}/{task.total}"),
         TimeElapsedColumn(),
-        console=Console(stderr=True),
+        console=console,
+        disable=not console.is_terminal,  # no stray lines when stderr is a file
         transient=True,
     )
 

@@ -584,7 +584,7 @@ def main(argv: list[str] | None = None) -> None:
     """Console-script entry: run the app, turn every expected error into a Chinese message."""
     command = typer.main.get_command(app)
     try:
-        command.main(
+        code = command.main(
             args=argv if argv is not None else sys.argv[1:],
             prog_name="disclosure",
             standalone_mode=False,
@@ -606,3 +606,6 @@ def main(argv: list[str] | None = None) -> None:
             f"[red]数据库不可用：[/red]{type(exc.orig).__name__}（请检查 DISCLOSURE_DATABASE_URL）"
         )
         sys.exit(1)
+    # Without standalone mode an Exit(code) is returned, not raised.
+    if isinstance(code, int) and code:
+        sys.exit(code)

@@ -199,10 +199,10 @@ def act(
         )
     with app.uow() as uow:
         session = uow.session
+        actor = _actor(session, actor_name)
         case = _load(session, case_id)
         if expected_version is not None and case.version != expected_version:
             raise ConflictError()
-        actor = _actor(session, actor_name)
         command = Command(
             trigger,
             actor,

@@ -1,0 +1,252 @@
+"""The ``disclosure`` command as a clerk runs it: a subprocess, real database, Chinese output."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from disclosure.workflow.states import STATE_LABELS, State
+
+EXAMPLES = Path(__file__).resolve().parents[2].parent / "shared" / "examples" / "deadlines.json"
+ID_NUMBER = "11010519491231002X"
+
+
+class Cli:
+    def __init__(self, database_url: str) -> None:
+        self.env = {
+            **{k: v for k, v in os.environ.items() if not k.startswith("DISCLOSURE_")},
+            "DISCLOSURE_DATABASE_URL": database_url,
+            "DISCLOSURE_TODAY": "2026-11-24",
+            "COLUMNS": "200",
+        }
+
+    def __call__(self, *args: str, expect: int = 0, **env: str) -> subprocess.CompletedProcess[str]:
+        result = subprocess.run(
+            [sys.executable, "-m", "disclosure", *args],
+            capture_output=True,
+            text=True,
+            env={**self.env, **env},
+            timeout=120,
+        )
+        assert result.returncode == expect, (args, result.stdout, result.stderr)
+        assert "Traceback" not in result.stdout + result.stderr
+        return result
+
+
+@pytest.fixture
+def cli(database_url: str) -> Cli:
+    return Cli(database_url)
+
+
+@pytest.fixture
+def sqlite_cli(tmp_path: Path) -> Cli:
+    return Cli(f"sqlite:///{tmp_path / 'cli.db'}")
+
+
+def _register(cli: Cli, received: str = "2026-06-05") -> int:
+    result = cli(
+        "case",
+        "register",
+        "--as",
+        "alice",
+        "--applicant-kind",
+        "person",
+        "--name",
+        "张三",
+        "--id-type",
+        "resident_id",
+        "--id-number",
+        ID_NUMBER,
+        "--phone",
+        "13800000000",
+        "--description",
+        "2025年度部门预算执行审计报告",
+        "--delivery-form",
+        "paper",
+        "--delivery-method",
+        "pickup",
+        "--channel",
+        "in_person",
+        "--received-on",
+        received,
+    )
+    assert "已登记案件" in result.stdout and ID_NUMBER not in result.stdout
+    return int(result.stdout.split("已登记案件")[1].split("，")[0].strip())
+
+
+def test_a_case_runs_from_registration_to_archive_through_the_cli(cli: Cli) -> None:
+    cli("db", "upgrade")
+    assert "已是最新版本" in cli("db", "upgrade").stdout
+    for name, role in (("alice", "clerk"), ("carol", "clerk"), ("bob", "supervisor")):
+        cli("user", "add", name, "--role", role)
+    case = str(_register(cli))
+    steps = [
+        ("review", "alice", "2026-06-05"),
+        ("request-correction", "alice", "2026-06-08"),
+        ("receive-correction", "alice", "2026-06-17"),
+        ("consult-third-party", "alice", "2026-06-18"),
+        ("third-party-replied", "alice", "2026-06-18"),
+        ("consult-agency", "carol", "2026-06-18"),
+        ("agency-replied", "carol", "2026-06-18"),
+        ("issue-fee", "alice", "2026-06-25"),
+        ("fee-paid", "alice", "2026-07-15"),
+    ]
+    for command, actor, on in steps:
+        cli("case", command, case, "--as", actor, "--on", on)
+    extended = cli(
+        "case",
+        "extend",
+        case,
+        "--days",
+        "8",
+        "--as",
+        "bob",
+        "--on",
+        "2026-07-16",
+        "--reason",
+        "涉及多年度档案",
+    )
+    assert "→ 2026年8月17日" in extended.stdout
+    cli(
+        "case",
+        "draft-reply",
+        case,
+        "--outcome",
+        "disclose",
+        "--reason-code",
+        "provided",
+        "--as",
+        "alice",
+        "--on",
+        "2026-08-10",
+    )
+    refused = cli("case", "approve", case, "--as", "alice", "--on", "2026-08-10", expect=2)
+    assert "只能由负责人办理" in refused.stderr
+    cli("case", "approve", case, "--as", "bob", "--on", "2026-08-11")
+    cli("case", "send", case, "--as", "alice", "--on", "2026-08-12")
+    cli("case", "archive", case, "--as", "carol", "--on", "2026-08-20")
+
+    shown = cli("case", "show", case).stdout
+    assert STATE_LABELS[State.ARCHIVED] in shown
+    assert "补正后自2026年6月17日起算20个工作日" in shown and "缴费暂停14个工作日" in shown
+    assert "110105********002X" in shown and ID_NUMBER not in shown
+    for trigger in ("register", "request_correction", "fee_paid", "extend", "archive"):
+        assert trigger in shown
+    assert "核验通过" in cli("audit", "verify").stdout
+    assert "核验通过" in cli("audit", "verify", "--case", case).stdout
+    assert case in cli("case", "list", "--state", "archived").stdout
+
+
+def test_list_filters_overdue_and_due_soon(sqlite_cli: Cli) -> None:
+    sqlite_cli("user", "add", "alice", "--role", "clerk")
+    overdue = _register(sqlite_cli, "2026-09-01")
+    soon = _register(sqlite_cli, "2026-10-30")
+    listed = sqlite_cli("case", "list", "--overdue").stdout
+    assert f"│ {overdue} " in listed and f"│ {soon} " not in listed and "超期" in listed
+    listed = sqlite_cli("case", "list", "--due-within", "5").stdout
+    assert f"│ {soon} " in listed and f"│ {overdue} " not in listed
+
+
+@pytest.mark.parametrize(
+    ("args", "env", "message"),
+    [
+        (
+            (
+                "case",
+                "register",
+                "--as",
+                "alice",
+                "--applicant-kind",
+                "person",
+                "--name",
+                "张三",
+                "--id-type",
+                "resident_id",
+                "--id-number",
+                "110105194912310021",
+                "--phone",
+                "1380000",
+                "--description",
+                "x",
+                "--delivery-form",
+                "paper",
+                "--delivery-method",
+                "pickup",
+                "--channel",
+                "in_person",
+                "--received-on",
+                "2026-06-05",
+            ),
+            {},
+            "身份证明号码",
+        ),
+        (
+            ("case", "register", "--as", "alice", "--from-file", "/nonexistent.json"),
+            {},
+            "无法读取文件",
+        ),
+        (("case", "review", "1", "--as", "alice", "--on", "2026-13-01"), {}, "不是有效日期"),
+        (("case", "review", "999", "--as", "alice"), {}, "案件999不存在"),
+        (("case", "review", "1"), {}, "--as"),
+        (("case", "list", "--state", "nonsense"), {}, "状态“nonsense”无效"),
+        (("case", "extend", "1", "--as", "bob"), {}, "输入有误"),
+        (("calendar", "show", "1999"), {}, "年份须在2000至2099之间"),
+        (("overview",), {"DISCLOSURE_APPROACHING_DAYS": "x"}, "DISCLOSURE_APPROACHING_DAYS"),
+        (("overview",), {"DISCLOSURE_DATABASE_URL": "mysql://x"}, "DISCLOSURE_DATABASE_URL"),
+    ],
+)
+def test_bad_input_gets_a_chinese_message_and_exit_code_2(
+    sqlite_cli: Cli, args: tuple[str, ...], env: dict[str, str], message: str
+) -> None:
+    sqlite_cli("user", "add", "alice", "--role", "clerk")
+    result = sqlite_cli(*args, expect=2, **env)
+    assert message in result.stderr
+
+
+def test_deadline_json_reproduces_every_worked_example(sqlite_cli: Cli) -> None:
+    examples = json.loads(EXAMPLES.read_text(encoding="utf-8"))
+    result = json.loads(sqlite_cli("deadline", "--json", str(EXAMPLES)).stdout)
+    assert [r["due"] for r in result] == [e["due"] for e in examples]
+    assert all(r["provisional"] is False for r in result)
+
+
+def test_deadline_json_reports_a_malformed_item_and_computes_the_rest(
+    sqlite_cli: Cli, tmp_path: Path
+) -> None:
+    items = [
+        {"received": "2026-05-25", "events": [], "due": "ignored"},
+        {"received": "2026-05-25", "events": [["extend", "2026-05-26"]]},
+        {"received": "2026-02-30", "events": []},
+        {"received": "2026-12-20", "events": []},
+    ]
+    path = tmp_path / "in.json"
+    path.write_text(json.dumps(items), encoding="utf-8")
+    result = sqlite_cli("deadline", "--json", str(path), expect=2)
+    out = json.loads(result.stdout)
+    assert out[0] == {"due": "2026-06-23", "provisional": False}
+    assert out[1]["error"]["field"] == "events[0][2]" and out[1]["due"] is None
+    assert out[2]["error"]["field"] == "received"
+    assert out[3]["provisional"] is True and out[3]["due"].startswith("2027-01")
+    assert "第1项 events[0][2]" in result.stderr and "第2项 received" in result.stderr
+
+
+def test_calendar_show_marks_holidays_make_up_days_and_sources(sqlite_cli: Cli) -> None:
+    shown = sqlite_cli("calendar", "show", "2026").stdout
+    assert "4班" in shown and "1休" in shown and "国庆节调休上班" in shown
+    assert "chinese-calendar" in shown
+    assert "尚未公布" in sqlite_cli("calendar", "show", "2027").stdout
+
+
+def test_demo_loads_every_state_once(sqlite_cli: Cli) -> None:
+    assert "已载入 200 件" in sqlite_cli("demo").stdout
+    assert "未重复载入" in sqlite_cli("demo").stdout
+    board = sqlite_cli("overview").stdout
+    assert "共200件" in board
+    for state in State:
+        assert STATE_LABELS[state] in board, state
+    assert "已超过答复期限" in board and "临近答复期限" in board
