@@ -12,7 +12,7 @@ of 3 runs, with ``time.perf_counter``.
 
 Run::
 
-    cd /work/main && .venv/bin/python bench/deadlines.py [--n 20000] [--seed 20261124]
+    .venv/bin/python bench/deadlines.py [--n 20000] [--seed 20261124]
 """
 
 from __future__ import annotations

@@ -20,7 +20,7 @@ script says so and exits 1.
 
 Run::
 
-    cd /work/main && .venv/bin/python bench/transitions.py [--cases 200]
+    .venv/bin/python bench/transitions.py [--cases 200]
 """
 
 from __future__ import annotations

@@ -469,20 +469,20 @@ def case_list(
     out.print(_cases_table(rows, f"案件（{len(rows)}件，今天 {cn_date(today)}）"))
 
 
+def _days_left(days: int | None) -> str:
+    if days is None:
+        return ""
+    if days < 0:
+        return f"[red]超期{-days}个工作日[/red]"
+    return "[yellow]今天到期[/yellow]" if days == 0 else str(days)
+
+
 def _cases_table(rows: list[Any], title: str) -> Table:
     table = Table(
         "编号", "状态", "申请人", "证件号", "收到日期", "答复期限", "剩余工作日", title=title
     )
     for row in rows:
-        left = (
-            ""
-            if row.working_days_left is None
-            else (
-                f"[red]超期{-row.working_days_left}个工作日[/red]"
-                if row.working_days_left < 0
-                else str(row.working_days_left)
-            )
-        )
+        left = _days_left(row.working_days_left)
         due = (
             (cn_date(row.reply_due) + ("（临时）" if row.provisional else ""))
             if row.reply_due

@@ -205,7 +205,11 @@ def validate_application(data: Mapping[str, Any], today: date) -> Application:
             f"居民身份证号码{mask_id(id_number)}无效（应为18位，出生日期有效且校验位正确）",
         )
     if id_type is IdType.CREDIT_CODE and not re.fullmatch(r"[0-9A-HJ-NPQRTUWXY]{18}", id_number):
-        raise _bad("id_number", "credit_code_format", "统一社会信用代码应为18位数字或大写字母")
+        raise _bad(
+            "id_number",
+            "credit_code_format",
+            "统一社会信用代码应为18位数字或大写字母（不含 I、O、Z、S、V）",
+        )
     phone = _text(data, "phone", 30, required=False)
     email = _text(data, "email", 100, required=False)
     address = _text(data, "address", 200, required=False)

@@ -250,3 +250,46 @@ def test_demo_loads_every_state_once(sqlite_cli: Cli) -> None:
     for state in State:
         assert STATE_LABELS[state] in board, state
     assert "已超过答复期限" in board and "临近答复期限" in board
+
+
+def test_register_from_a_json_file_with_an_option_overriding_it(
+    sqlite_cli: Cli, tmp_path: Path
+) -> None:
+    sqlite_cli("user", "add", "alice", "--role", "clerk")
+    path = tmp_path / "application.json"
+    path.write_text(
+        json.dumps(
+            {
+                "applicant_kind": "commercial",
+                "name": "福州闽江建设工程有限公司",
+                "id_type": "credit_code",
+                "id_number": "91350123MA2Y8K1W3X",
+                "email": "office@example.cn",
+                "description": "城关棚户区改造项目审计报告",
+                "delivery_form": "electronic",
+                "delivery_method": "email",
+                "channel": "online",
+                "received_on": "2026-11-21",
+            },
+            ensure_ascii=False,
+        ),
+        encoding="utf-8",
+    )
+    result = sqlite_cli(
+        "case", "register", "--as", "alice", "--from-file", str(path), "--received-on", "2026-11-23"
+    )
+    assert "福州闽江建设工程有限公司" in result.stdout
+    assert "2026年12月21日" in result.stdout  # 20 working days after Monday 2026-11-23
+    bad = tmp_path / "bad.json"
+    bad.write_text('{"name": ', encoding="utf-8")
+    assert (
+        "不是有效的 JSON"
+        in sqlite_cli("case", "register", "--as", "alice", "--from-file", str(bad), expect=2).stderr
+    )
+    path.write_text(json.dumps({"nickname": "x"}), encoding="utf-8")
+    assert (
+        "未知字段"
+        in sqlite_cli(
+            "case", "register", "--as", "alice", "--from-file", str(path), expect=2
+        ).stderr
+    )
