@@ -7,20 +7,13 @@ with. A malformed item is reported by index and field; the other items are still
 from __future__ import annotations
 
 import json
-from datetime import date
 from typing import Any
 
 from disclosure.errors import DisclosureError, RuleViolation
+from disclosure.workflow.application import parse_date
 from disclosure.workflow.calendar import WorkingCalendar
 from disclosure.workflow.deadlines import ClockEvent, ClockKind, compute_limits
 from disclosure.workflow.rules import RuleSet
-
-
-def _date(value: object, field: str) -> date:
-    try:
-        return date.fromisoformat(str(value))
-    except ValueError:
-        raise RuleViolation(field, "date_format", f"“{value}”不是 YYYY-MM-DD 格式的日期") from None
 
 
 def _event(raw: object, field: str) -> ClockEvent:
@@ -33,7 +26,7 @@ def _event(raw: object, field: str) -> ClockEvent:
         raise RuleViolation(
             f"{field}[0]", "one_of", f"未知事件类型“{raw[0]}”，可选：{options}"
         ) from None
-    on = _date(raw[1], f"{field}[1]")
+    on = parse_date(raw[1], f"{field}[1]")
     days = until = None
     if kind is ClockKind.EXTEND:
         if len(raw) != 3 or not isinstance(raw[2], int) or isinstance(raw[2], bool):
@@ -42,7 +35,7 @@ def _event(raw: object, field: str) -> ClockEvent:
     elif kind is ClockKind.CUSTOM_DUE:
         if len(raw) != 3:
             raise RuleViolation(f"{field}[2]", "required", "custom_due 事件须给出另行确定的日期")
-        until = _date(raw[2], f"{field}[2]")
+        until = parse_date(raw[2], f"{field}[2]")
     elif len(raw) != 2:
         raise RuleViolation(field, "event_shape", f"{kind.value} 事件只有类型和日期两项")
     return ClockEvent(kind, on, days, until)
@@ -51,7 +44,7 @@ def _event(raw: object, field: str) -> ClockEvent:
 def compute_item(item: object, cal: WorkingCalendar, rules: RuleSet) -> dict[str, Any]:
     if not isinstance(item, dict):
         raise RuleViolation("item", "json_object", "每一项须为 JSON 对象")
-    received = _date(item.get("received"), "received")
+    received = parse_date(item.get("received"), "received")
     raw_events = item.get("events", [])
     if not isinstance(raw_events, list):
         raise RuleViolation("events", "json_list", "events 须为列表")
