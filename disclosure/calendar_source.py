@@ -56,6 +56,10 @@ def _read_override(path: Path) -> dict[str, Any]:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise _override_error(path, "文件不存在") from None
+    except UnicodeDecodeError:
+        raise _override_error(path, "文件须为 UTF-8 编码") from None
+    except OSError as exc:
+        raise _override_error(path, f"无法读取（{exc.strerror}）") from None
     except tomllib.TOMLDecodeError as exc:
         raise _override_error(path, f"TOML 格式错误（{exc}）") from None
     unknown = set(data) - set(_SECTIONS) - {"coverage_year"}

@@ -9,6 +9,7 @@ from __future__ import annotations
 import calendar as month_calendar
 import json
 import os
+import re
 import sys
 from collections.abc import Callable, Mapping
 from datetime import date, datetime
@@ -19,7 +20,8 @@ from zoneinfo import ZoneInfo
 import typer
 from rich.console import Console
 from rich.table import Table
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import OperationalError, SQLAlchemyError
 
 from disclosure.config import Settings
 from disclosure.errors import DisclosureError, RuleViolation
@@ -297,7 +299,7 @@ def case_register(
         out.print(f"  {limit.label}：{cn_date(limit.due)}{'（临时）' if limit.provisional else ''}")
 
 
-CaseId = Annotated[int, typer.Argument(help="案件编号")]
+CaseId = Annotated[int, typer.Argument(help="案件编号", min=1, max=2**31 - 1)]
 On = Annotated[str | None, typer.Option(help="办理日期 YYYY-MM-DD，默认今天")]
 Reason = Annotated[str, typer.Option(help="理由或备注（记入轨迹）")]
 Expect = Annotated[int | None, typer.Option(help="期望的案件版本号（防止覆盖他人修改）")]
@@ -406,7 +408,7 @@ for _spec in TRANSITIONS:
 
 
 @case_app.command("show")
-def case_show(case_id: Annotated[int, typer.Argument(help="案件编号")]) -> None:
+def case_show(case_id: CaseId) -> None:
     """显示案件：状态、每个期限及其计算说明、完整轨迹。"""
     from disclosure.services import cases
     from disclosure.workflow.machine import available_triggers
@@ -453,10 +455,10 @@ def case_show(case_id: Annotated[int, typer.Argument(help="案件编号")]) -> N
 def case_list(
     state: Annotated[str | None, typer.Option(help="按状态筛选，如 handling")] = None,
     due_within: Annotated[
-        int | None, typer.Option(help="答复期限在 N 个工作日内（未办结）")
+        int | None, typer.Option(help="答复期限在 N 个工作日内（未办结）", min=0, max=250)
     ] = None,
     overdue: Annotated[bool, typer.Option("--overdue", help="只看已超期的未办结案件")] = False,
-    limit: Annotated[int, typer.Option(help="最多显示条数")] = 100,
+    limit: Annotated[int, typer.Option(help="最多显示条数", min=1, max=100000)] = 100,
 ) -> None:
     """列出案件（身份证号已打码）。"""
     from disclosure.services import cases
@@ -538,13 +540,13 @@ def outcomes() -> None:
 
 
 @audit_app.command("verify")
-def audit_verify(case: Annotated[int | None, typer.Option(help="只核验一个案件")] = None) -> None:
+def audit_verify(
+    case: Annotated[int | None, typer.Option(help="只核验一个案件", min=1, max=2**31 - 1)] = None,
+) -> None:
     """重新计算哈希链，指出第一个被改动或删除的事件。"""
-    from disclosure.services.audit import verify
+    from disclosure.services.audit import verify_snapshot
 
-    service = _open()
-    with service.uow() as uow:
-        checked, breaks = verify(uow.session, case)
+    checked, breaks = verify_snapshot(_open().engine, case)
     if case is not None and checked == 0:
         raise RuleViolation("case", "exists", f"案件{case}不存在")
     if not breaks:
@@ -560,7 +562,11 @@ def audit_verify(case: Annotated[int | None, typer.Option(help="只核验一个�
 
 
 @app.command("demo")
-def demo(cases_count: Annotated[int, typer.Option("--cases", help="演示案件数")] = 200) -> None:
+def demo(
+    cases_count: Annotated[
+        int, typer.Option("--cases", help="演示案件数", min=1, max=100000)
+    ] = 200,
+) -> None:
     """载入演示数据（约200件，覆盖所有状态）；已载入则不重复。"""
     from rich.progress import Progress
 
@@ -578,6 +584,42 @@ def demo(cases_count: Annotated[int, typer.Option("--cases", help="演示案件�
 
 
 # -- entry point -------------------------------------------------------------------------
+
+
+def _first_line(error: object) -> str:
+    text = str(error).strip().splitlines()
+    return text[0] if text else type(error).__name__
+
+
+def _masked_url() -> str:
+    try:
+        return make_url(Settings.from_env().database_url).render_as_string(hide_password=True)
+    except DisclosureError:
+        return "?"
+
+
+def _usage_message(exc: typer.TyperException) -> str:
+    """Click's usage errors, in Chinese, naming the parameter."""
+    kind = type(exc).__name__
+    param = getattr(exc, "param", None)
+    hint = getattr(exc, "param_hint", None) or (
+        "/".join(getattr(param, "opts", []) or []) or getattr(param, "name", "") if param else ""
+    )
+    if isinstance(hint, list | tuple):
+        hint = "/".join(hint)
+    if kind == "MissingParameter":
+        return f"缺少必填参数 {hint}"
+    if kind == "NoSuchOption":
+        return f"没有选项 {getattr(exc, 'option_name', '')}"
+    if kind == "BadParameter":
+        detail = str(getattr(exc, "message", ""))
+        bound = re.search(r"(greater|less) than or equal to (-?\d+)", detail)
+        if bound:
+            detail = f"须{'不小于' if bound.group(1) == 'greater' else '不大于'}{bound.group(2)}"
+        elif "integer" in detail:
+            detail = "须为整数"
+        return f"参数 {hint} 的值无效：{detail}"
+    return exc.format_message()
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -599,13 +641,23 @@ def main(argv: list[str] | None = None) -> None:
         err.print("已取消。")
         sys.exit(1)
     except typer.TyperException as exc:
-        err.print(f"[red]输入有误：[/red]{exc.format_message()}（运行 disclosure --help 查看用法）")
+        if type(exc).__name__ == "NoArgsIsHelpError":
+            sys.exit(0)  # the help has been shown; asking for it is not an error
+        err.print(f"[red]输入有误：[/red]{_usage_message(exc)}（运行 disclosure --help 查看用法）")
         sys.exit(getattr(exc, "exit_code", 2))
     except OperationalError as exc:
+        # str(exc) would echo the statement's parameters (personal data): show the driver's
+        # first line only, and the address without its password.
+        url = _masked_url()
         err.print(
-            f"[red]数据库不可用：[/red]{type(exc.orig).__name__}（请检查 DISCLOSURE_DATABASE_URL）"
+            f"[red]数据库不可用：[/red]{_first_line(exc.orig)}（{url}，见 DISCLOSURE_DATABASE_URL）"
         )
         sys.exit(1)
+    except SQLAlchemyError as exc:
+        err.print(
+            f"[red]数据库拒绝了这次操作：[/red]{_first_line(getattr(exc, 'orig', None) or exc)}"
+        )
+        sys.exit(2)
     # Without standalone mode an Exit(code) is returned, not raised.
     if isinstance(code, int) and code:
         sys.exit(code)

@@ -7,6 +7,8 @@ from pathlib import Path
 
 from pydantic import Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
 
 from disclosure.errors import ConfigurationError
 from disclosure.workflow.calendar import WorkingCalendar
@@ -53,6 +55,13 @@ class Settings(BaseSettings):
             raise ValueError("只支持 sqlite:/// 或 postgresql+psycopg:// 地址")
         if value.startswith("postgresql:"):  # psycopg 3 is the driver we ship
             value = "postgresql+psycopg:" + value.removeprefix("postgresql:")
+        try:
+            url = make_url(value)
+            url.port  # noqa: B018 — parses the port, which make_url leaves for later
+        except (ArgumentError, ValueError):
+            raise ValueError("地址格式无效（例如 sqlite:///disclosure.db）") from None
+        if url.get_backend_name() == "sqlite" and not url.database:
+            raise ValueError("SQLite 地址须给出文件路径（例如 sqlite:///disclosure.db）")
         return value
 
     @field_validator("agency_timezone")
@@ -77,7 +86,8 @@ class Settings(BaseSettings):
             env = f"DISCLOSURE_{name.upper()}"
             raise ConfigurationError(
                 field=env,
-                message=f"配置项 {env}（{_LABELS.get(name, name)}）无效：{first['msg']}",
+                message=f"配置项 {env}（{_LABELS.get(name, name)}）无效："
+                f"{str(first['msg']).removeprefix('Value error, ')}",
             ) from None
 
     @cached_property

@@ -10,8 +10,11 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
+from alembic.util.exc import CommandError
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
+
+from disclosure.errors import ConfigurationError
 
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
 
@@ -64,8 +67,17 @@ def upgrade(engine: Engine, revision: str = "head") -> None:
 
 def ensure_schema(engine: Engine) -> None:
     """Upgrade automatically on first use (and after a package upgrade brings new revisions)."""
-    if current_revision(engine) != head_revision():
+    current = current_revision(engine)
+    if current == head_revision():
+        return
+    try:
         upgrade(engine)
+    except CommandError:
+        raise ConfigurationError(
+            field="DISCLOSURE_DATABASE_URL",
+            message=f"数据库结构版本 {current} 不是本程序所知的版本：该数据库可能由更新的版本创建，"
+            "请升级 disclosure 后再使用",
+        ) from None
 
 
 def session_factory(engine: Engine) -> sessionmaker[Session]:

@@ -77,6 +77,7 @@ class Case(Base):
     drafted_by: Mapped[str | None] = mapped_column(String(40))
     approved_by: Mapped[str | None] = mapped_column(String(40))
     closed_on: Mapped[date | None] = mapped_column(Date)
+    last_action_on: Mapped[date] = mapped_column(Date)
     reply_due: Mapped[date | None] = mapped_column(Date, index=True)
     correction_notice_due: Mapped[date | None] = mapped_column(Date, index=True)
     correction_period_due: Mapped[date | None] = mapped_column(Date, index=True)
@@ -92,7 +93,9 @@ class Case(Base):
         order_by="ClockEventRow.seq", lazy="selectin"
     )
 
-    __mapper_args__ = {"version_id_col": version}
+    # The service sets the version itself (one bump per change, even one that alters no
+    # other column); SQLAlchemy still adds ``WHERE version = <loaded>`` to every UPDATE.
+    __mapper_args__ = {"version_id_col": version, "version_id_generator": False}
 
 
 class ClockEventRow(Base):

@@ -1,24 +1,37 @@
 """The tamper-evident trail: every change appends an event hash-chained to the case's previous one.
 
 hash = SHA-256 over the canonical JSON (sorted keys, no spaces, UTF-8) of the event's fields
-and the previous event's hash. An event's ``seq`` equals the case version it produced, so
-removing the newest event is as visible as changing an old one.
+and the previous event's hash. Event ``seq`` n is written by the change that brings the case
+to version n, so removing the newest event is as visible as changing an old one. Each event's
+payload also carries a snapshot of the case row it produced and the clock event it added;
+the registration event carries a fingerprint of the application. ``verify`` compares those
+with the rows, so editing a case, an applicant or a clock event directly is detected too.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
-from disclosure.models.tables import AuditEvent, Case
+from disclosure.errors import ConflictError
+from disclosure.models.tables import Applicant, AuditEvent, Case, ClockEventRow
 
 GENESIS = "0" * 64
+_BATCH = 500
+
+#: Case columns every audit event snapshots (the row as that change left it).
+SNAPSHOT_COLUMNS = (
+    "state", "outcome", "outcome_reason", "drafted_by", "approved_by", "closed_on",
+    "last_action_on", "reply_due", "correction_notice_due", "correction_period_due",
+    "third_party_due", "agency_due", "fee_due",
+)  # fmt: skip
 
 
 def canonical_json(data: Any) -> str:
@@ -29,6 +42,36 @@ def _utc_text(at: datetime) -> str:
     # SQLite returns naive datetimes; every stored time is UTC.
     aware = at if at.tzinfo else at.replace(tzinfo=UTC)
     return aware.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def _iso(value: object) -> object:
+    return value.isoformat() if isinstance(value, date) else value
+
+
+def case_snapshot(case: Case) -> dict[str, object]:
+    return {column: _iso(getattr(case, column)) for column in SNAPSHOT_COLUMNS}
+
+
+def clock_event_record(row: ClockEventRow) -> dict[str, object]:
+    return {
+        "kind": row.kind,
+        "on": row.occurred_on.isoformat(),
+        "days": row.days,
+        "until": _iso(row.until),
+    }
+
+
+def application_fingerprint(case: Case, applicant: Applicant) -> str:
+    """SHA-256 of what was registered; the trail keeps this, not the personal data itself."""
+    fields = {
+        "kind": applicant.kind, "name": applicant.name, "id_type": applicant.id_type,
+        "id_number": applicant.id_number, "phone": applicant.phone, "email": applicant.email,
+        "address": applicant.address, "postal_code": applicant.postal_code,
+        "description": case.description, "delivery_form": case.delivery_form,
+        "delivery_method": case.delivery_method, "channel": case.channel,
+        "received_on": case.received_on.isoformat(),
+    }  # fmt: skip
+    return hashlib.sha256(canonical_json(fields).encode("utf-8")).hexdigest()
 
 
 def event_hash(event: AuditEvent) -> str:
@@ -62,13 +105,20 @@ def append_event(
     reason: str,
     payload: dict[str, Any],
 ) -> AuditEvent:
-    """Append event ``seq`` (= the case version this change produces) to the chain; caller commits."""
+    """Append event ``seq`` (= the case version this change produces); the caller commits.
+
+    Call it after the case row holds its new values: the payload snapshots them.
+    """
     prev_hash = GENESIS
     if seq > 1:
         found = session.scalar(
             select(AuditEvent.hash).where(AuditEvent.case_id == case.id, AuditEvent.seq == seq - 1)
         )
-        prev_hash = found or GENESIS
+        if found is None:  # never extend a chain that is already broken
+            raise ConflictError(
+                f"案件{case.id}的轨迹缺少第{seq - 1}条事件，已拒绝写入；请运行 disclosure audit verify"
+            )
+        prev_hash = found
     event = AuditEvent(
         case_id=case.id,
         seq=seq,
@@ -79,7 +129,7 @@ def append_event(
         from_state=from_state,
         to_state=to_state,
         reason=reason,
-        payload=canonical_json(payload),
+        payload=canonical_json({**payload, "case": case_snapshot(case)}),
         prev_hash=prev_hash,
     )
     event.hash = event_hash(event)
@@ -96,8 +146,12 @@ class ChainBreak:
     problem: str
 
 
-def verify_case(case: Case, events: list[AuditEvent]) -> ChainBreak | None:
+def verify_case(
+    case: Case, events: Sequence[AuditEvent], clock_rows: Sequence[ClockEventRow]
+) -> ChainBreak | None:
+    """Check one case's chain and compare it with the rows it describes."""
     prev = GENESIS
+    recorded_clock: list[object] = []
     for expected_seq, event in enumerate(events, start=1):
         if event.seq != expected_seq:
             return ChainBreak(case.id, expected_seq, f"第{expected_seq}条事件缺失（序号不连续）")
@@ -105,33 +159,80 @@ def verify_case(case: Case, events: list[AuditEvent]) -> ChainBreak | None:
             return ChainBreak(case.id, event.seq, "前序哈希不符：此前的事件被删除或改动")
         if event_hash(event) != event.hash:
             return ChainBreak(case.id, event.seq, "内容哈希不符：事件在写入后被改动")
+        payload = json.loads(event.payload)
+        if "clock_event" in payload:
+            recorded_clock.append(payload["clock_event"])
         prev = event.hash
-    if len(events) < case.version:
+    if len(events) != case.version:
         return ChainBreak(
             case.id,
-            len(events) + 1,
-            f"案件版本为{case.version}而轨迹只有{len(events)}条：最新事件被删除",
+            min(len(events), case.version) + 1,
+            f"案件版本为{case.version}而轨迹有{len(events)}条：事件被删除或版本被改动",
         )
-    if events and events[-1].to_state != case.state:
-        return ChainBreak(case.id, events[-1].seq, "案件状态与轨迹最后状态不符：状态被绕过流程修改")
+    if not events:
+        return ChainBreak(case.id, 1, "案件没有任何轨迹事件")
+    first = json.loads(events[0].payload)
+    if first.get("application_sha256") != application_fingerprint(case, case.applicant):
+        return ChainBreak(
+            case.id, 1, "申请登记内容（申请人或申请事项）与登记时的指纹不符：登记信息被改动"
+        )
+    if [clock_event_record(row) for row in clock_rows] != recorded_clock:
+        return ChainBreak(case.id, events[-1].seq, "计时事件与轨迹记载不符：期限依据被改动")
+    if json.loads(events[-1].payload).get("case") != case_snapshot(case):
+        return ChainBreak(
+            case.id, events[-1].seq, "案件当前记录与最后一条轨迹不符：案件被绕过流程修改"
+        )
     return None
 
 
+def _case_batches(session: Session, case_id: int | None) -> Iterator[list[Case]]:
+    query = select(Case).order_by(Case.id)
+    if case_id is not None:
+        query = query.where(Case.id == case_id)
+    batch: list[Case] = []
+    for case in session.scalars(query.execution_options(yield_per=_BATCH)):
+        batch.append(case)
+        if len(batch) == _BATCH:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
 def verify(session: Session, case_id: int | None = None) -> tuple[int, list[ChainBreak]]:
-    """Recompute every chain (or one case's); return how many cases were checked and the breaks."""
-    cases = select(Case).order_by(Case.id)
-    if case_id is not None:
-        cases = cases.where(Case.id == case_id)
-    events_q = select(AuditEvent).order_by(AuditEvent.case_id, AuditEvent.seq)
-    if case_id is not None:
-        events_q = events_q.where(AuditEvent.case_id == case_id)
-    by_case: dict[int, list[AuditEvent]] = {}
-    for event in session.scalars(events_q):
-        by_case.setdefault(event.case_id, []).append(event)
+    """Recompute every chain (or one case's); return how many cases were checked and the breaks.
+
+    Reads in batches, so memory stays flat however many cases there are. Run it inside one
+    snapshot (``verify_snapshot``) so that writes committed meanwhile do not look like tampering.
+    """
     checked, breaks = 0, []
-    for case in session.scalars(cases):
-        checked += 1
-        problem = verify_case(case, by_case.get(case.id, []))
-        if problem is not None:
-            breaks.append(problem)
+    for batch in _case_batches(session, case_id):
+        ids = [case.id for case in batch]
+        events: dict[int, list[AuditEvent]] = {i: [] for i in ids}
+        for event in session.scalars(
+            select(AuditEvent).where(AuditEvent.case_id.in_(ids)).order_by(AuditEvent.seq)
+        ):
+            events[event.case_id].append(event)
+        clock: dict[int, list[ClockEventRow]] = {i: [] for i in ids}
+        for row in session.scalars(
+            select(ClockEventRow).where(ClockEventRow.case_id.in_(ids)).order_by(ClockEventRow.seq)
+        ):
+            clock[row.case_id].append(row)
+        for case in batch:
+            checked += 1
+            problem = verify_case(case, events[case.id], clock[case.id])
+            if problem is not None:
+                breaks.append(problem)
     return checked, breaks
+
+
+def verify_snapshot(engine: Engine, case_id: int | None = None) -> tuple[int, list[ChainBreak]]:
+    """``verify`` inside one read snapshot (REPEATABLE READ on PostgreSQL, a read
+    transaction on SQLite), safe to run while clerks keep working."""
+    with engine.connect() as conn:
+        if conn.dialect.name == "postgresql":
+            conn = conn.execution_options(isolation_level="REPEATABLE READ")
+        else:
+            conn.exec_driver_sql("BEGIN")  # pysqlite would run each SELECT on its own
+        with Session(bind=conn) as session:
+            return verify(session, case_id)

@@ -6,9 +6,10 @@ limits and the audit event are committed together or not at all.
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
@@ -17,7 +18,7 @@ from sqlalchemy.orm import Session, joinedload
 
 from disclosure.errors import ConflictError, NotFound, PermissionDenied, RuleViolation
 from disclosure.models.tables import Applicant, AuditEvent, Case, ClockEventRow, User
-from disclosure.services.audit import append_event
+from disclosure.services.audit import append_event, application_fingerprint
 from disclosure.services.unit_of_work import App
 from disclosure.workflow.application import mask_id, validate_application
 from disclosure.workflow.calendar import cn_date
@@ -45,8 +46,10 @@ _LIMIT_COLUMNS: dict[str, frozenset[State]] = {
 
 
 def add_user(app: App, name: str, role: str, display_name: str) -> None:
-    if not name.strip() or len(name) > 40:
-        raise RuleViolation("name", "length", "用户名须为1至40个字符")
+    if not re.fullmatch(r"[A-Za-z0-9_.\-]{1,40}", name):
+        raise RuleViolation("name", "format", "用户名须为1至40个英文字母、数字或 _ . -")
+    if len(display_name) > 60 or any(ord(ch) < 32 for ch in display_name):
+        raise RuleViolation("display_name", "format", "姓名不得超过60个字符，且不能含控制字符")
     try:
         role_value = Role(role)
     except ValueError:
@@ -95,6 +98,7 @@ def _facts(case: Case) -> CaseFacts:
         drafted_by=case.drafted_by,
         outcome=case.outcome,
         outcome_reason=case.outcome_reason,
+        last_action_on=case.last_action_on,
     )
 
 
@@ -149,12 +153,21 @@ def register(
             registered_by=actor.name,
             state=facts.state.value,
             is_demo=is_demo,
+            last_action_on=application.received_on,
+            version=1,
         )
         _store_limits(case, facts.state, limits)
         session.add(case)
         session.flush()
-        recorded = {k: str(v) for k, v in asdict(application).items() if k != "id_number"}
-        recorded["id_number"] = mask_id(application.id_number)
+        # The trail keeps a fingerprint of the personal data, not the data itself: an
+        # append-only log could never correct or erase it.
+        recorded = {
+            "application_sha256": application_fingerprint(case, applicant),
+            "applicant_kind": applicant.kind,
+            "id_masked": mask_id(applicant.id_number),
+            "channel": case.channel,
+            "received_on": case.received_on.isoformat(),
+        }
         append_event(
             session,
             case,
@@ -166,7 +179,7 @@ def register(
             from_state=None,
             to_state=State.REGISTERED.value,
             reason="",
-            payload={"application": recorded, "limits": _limits_payload(limits)},
+            payload={**recorded, "limits": _limits_payload(limits)},
         )
         uow.commit()
         return case.id
@@ -220,8 +233,10 @@ def act(
 
 
 def _apply(session: Session, case: Case, step: Step, command: Command, app: App) -> None:
-    seq = case.version + 1  # the version this change commits; read before the row is flushed
+    seq = case.version + 1
     facts = step.facts
+    case.version = seq  # one bump per change, even one that alters no other column
+    case.last_action_on = command.on
     case.state = step.after.value
     case.drafted_by = facts.drafted_by
     case.outcome = facts.outcome
@@ -382,8 +397,10 @@ def list_cases(
     if due_within is not None or overdue:
         query = query.where(Case.state.in_([s.value for s in OPEN_STATES]))
     if due_within is not None:
-        if due_within < 0:
-            raise RuleViolation("due_within", "non_negative", "--due-within 须为非负整数（工作日）")
+        if not 0 <= due_within <= 250:
+            raise RuleViolation(
+                "due_within", "range", "--due-within 须为0至250之间的整数（工作日）"
+            )
         horizon = cal.add_working_days(today, due_within)
         query = query.where(Case.reply_due >= today, Case.reply_due <= horizon)
     if overdue:

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from datetime import date, timedelta
 from typing import Any
 
-from sqlalchemy import exists, select
+from sqlalchemy import func, select
 
 from disclosure.errors import DisclosureError
 from disclosure.models.tables import Case, User
@@ -163,14 +163,18 @@ def _ensure_users(app: App) -> None:
 def load_demo(
     app: App, today: date, count: int = 200, advance: Callable[[], None] = lambda: None
 ) -> int:
-    """Create ``count`` demo cases unless demo cases already exist; return how many were made."""
+    """Top the demo set up to ``count`` cases; return how many were made (0 if complete).
+
+    Each case commits on its own, so an interrupted run resumes where it stopped.
+    """
     _ensure_users(app)
     with app.uow() as uow:
-        if uow.session.scalar(select(exists().where(Case.is_demo))):
-            return 0
-    rng = random.Random(20261124)
+        existing = uow.session.scalar(select(func.count()).where(Case.is_demo)) or 0
+    rng = random.Random(20261124 + existing)
     cal = app.settings.calendar
-    for _ in range(count):
+    for _ in range(existing):
+        advance()
+    for _ in range(max(0, count - existing)):
         received = today - timedelta(days=rng.randrange(0, 110))
         case_id = cases.register(
             app, _application(rng, received), rng.choice(["alice", "carol"]), today, is_demo=True
@@ -209,4 +213,4 @@ def load_demo(
                 break  # the law refused this step on this date: the case stays where it is
             corrected = corrected or trigger == "receive_correction"
         advance()
-    return count
+    return max(0, count - existing)

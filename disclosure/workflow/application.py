@@ -101,6 +101,10 @@ FIELD_LABELS = {
     "received_on": "收到申请日期",
 }
 
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+#: The working-day calendar's span: a received date outside it cannot be counted from.
+EARLIEST_RECEIVED = date(2000, 1, 1)
 _ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 _ID_CHECK = "10X98765432"
 
@@ -118,12 +122,14 @@ def resident_id_is_valid(number: str) -> bool:
 
 
 def mask_id(number: str) -> str:
-    """Show the first 6 and last 4 characters only (letters.md); short numbers keep 1 + 1."""
-    if len(number) >= 12:
+    """An 18-character ID or credit code shows its first 6 and last 4 (letters.md); shorter
+    numbers (passports, permits) show at most a third of their characters."""
+    if len(number) >= 18:
         return number[:6] + "*" * (len(number) - 10) + number[-4:]
-    if len(number) > 2:
-        return number[0] + "*" * (len(number) - 2) + number[-1]
-    return "*" * len(number)
+    keep = len(number) // 6
+    if keep == 0:
+        return "*" * len(number)
+    return number[:keep] + "*" * (len(number) - 2 * keep) + number[-keep:]
 
 
 @dataclass(frozen=True)
@@ -166,6 +172,8 @@ def _text(data: Mapping[str, Any], field: str, max_len: int, required: bool = Tr
         raise _bad(field, "required", "必须填写")
     if len(value) > max_len:
         raise _bad(field, "max_length", f"不得超过{max_len}个字符（现为{len(value)}个）")
+    if _CONTROL.search(value):
+        raise _bad(field, "control_character", "含有不可见的控制字符，请删除后重试")
     return value
 
 
@@ -248,6 +256,12 @@ def validate_application(data: Mapping[str, Any], today: date) -> Application:
         raise _bad("address", "required_for_post_delivery", "选择邮寄方式获取信息时必须填写")
     channel = _choice(data, "channel", Channel, CHANNEL_LABELS)
     received_on = parse_date(data.get("received_on"), "received_on")
+    if received_on < EARLIEST_RECEIVED:
+        raise _bad(
+            "received_on",
+            "too_early",
+            f"{cn_date(received_on)}早于系统可计算的最早日期2000年1月1日",
+        )
     if received_on > today:
         raise _bad(
             "received_on", "not_in_future", f"{cn_date(received_on)}晚于今天（{cn_date(today)}）"
@@ -275,6 +289,8 @@ def parse_date(value: object, field: str) -> date:
         return value
     text = str(value or "").strip()
     try:
+        if not _ISO_DATE.fullmatch(text):  # fromisoformat also takes 20261124 and week dates
+            raise ValueError(text)
         return date.fromisoformat(text)
     except ValueError:
         label = FIELD_LABELS.get(field, field)

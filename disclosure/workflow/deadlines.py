@@ -41,7 +41,8 @@ class ClockEvent:
     Attributes:
         kind: what happened.
         on: the business date it happened (letter issued, answer received …).
-        days: working days of an extension (``EXTEND`` only).
+        days: working days of an extension (``EXTEND``), or of the correction period
+            granted (``REQUEST_CORRECTION``; None means the rule set's default).
         until: the date set under Art. 35 (``CUSTOM_DUE`` only).
     """
 
@@ -192,6 +193,7 @@ def compute_limits(
     """
     origin, origin_text = received, f"自{cn_date(received)}起算"
     correction_requested: date | None = None
+    correction_days = rules.correction_period_days
     correction_received = False
     open_pauses: dict[ClockKind, date] = {}
     pauses: list[_Pause] = []
@@ -220,6 +222,9 @@ def compute_limits(
                     "补正须在办理（征求意见、收费、延期）之前提出",
                 )
             correction_requested = event.on
+            # The period given is fixed when the notice is issued (a later change of the
+            # configured default must not move it).
+            correction_days = event.days or rules.correction_period_days
         elif kind is ClockKind.RECEIVE_CORRECTION:
             if correction_requested is None or correction_received:
                 raise _event_error(
@@ -282,7 +287,13 @@ def compute_limits(
     assumed = _assumed_pauses(cal, open_pauses, rules)
     all_pauses = [*pauses, *assumed]
     rule_limits = _rule_limits(
-        cal, received, correction_requested, correction_received, open_pauses, rules
+        cal,
+        received,
+        correction_requested,
+        correction_days,
+        correction_received,
+        open_pauses,
+        rules,
     )
 
     reply: Limit | None = None
@@ -332,6 +343,7 @@ def _rule_limits(
     cal: WorkingCalendar,
     received: date,
     correction_requested: date | None,
+    correction_days: int,
     correction_received: bool,
     open_pauses: dict[ClockKind, date],
     rules: RuleSet,
@@ -358,7 +370,7 @@ def _rule_limits(
             "correction_period",
             "补正期限",
             correction_requested,
-            rules.correction_period_days,
+            correction_days,
             "发出补正告知",
         )
     return {

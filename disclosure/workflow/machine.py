@@ -54,10 +54,15 @@ class CaseFacts:
     drafted_by: str | None = None
     outcome: str | None = None
     outcome_reason: str | None = None
+    last_action_on: date | None = None
 
     @property
     def last_date(self) -> date:
-        return self.events[-1].on if self.events else self.received_on
+        """The latest business date in the history: no action may be dated before it."""
+        dates = [self.received_on, *(e.on for e in self.events[-1:])]
+        if self.last_action_on is not None:
+            dates.append(self.last_action_on)
+        return max(dates)
 
     def has(self, kind: ClockKind) -> bool:
         return any(e.kind is kind for e in self.events)
@@ -173,13 +178,60 @@ def _guard_set_due(m: _Model) -> None:
         raise _violation("reason", "required", "依第三十五条另行确定答复期限须写明理由")
     if m.command.until is None:
         raise _violation("until", "required", "须给出另行确定的答复期限（日期）")
+    try:
+        m.cal.is_working_day(m.command.until)  # a date the calendar can count to
+    except DeadlineError as exc:
+        raise DeadlineError("until", exc.rule, exc.message) from None
     reply = _limits_with(m, None).reply
+    if reply is not None and m.command.on > reply.due:
+        raise DeadlineError(
+            "on",
+            "custom_due_after_due",
+            f"决定日{cn_date(m.command.on)}晚于答复期限{cn_date(reply.due)}，"
+            "不得在超期后另行确定期限（第三十五条）",
+        )
     if reply is not None and m.command.until <= reply.due:
         raise DeadlineError(
             "until",
             "custom_due_not_later",
             f"另行确定的答复期限{cn_date(m.command.until)}须晚于现行期限{cn_date(reply.due)}",
         )
+
+
+def _guard_late_unless_reason(key: str, what: str, consequence: str) -> Callable[[_Model], None]:
+    """Art. 30 / Fee Measures: late without good reason means abandoned, so a late answer
+    is recorded only with the good reason written down."""
+
+    def guard(m: _Model) -> None:
+        limit = getattr(_limits_with(m, None), key)
+        if limit is not None and m.command.on > limit.due and not m.command.note.strip():
+            raise DeadlineError(
+                "reason",
+                f"{key}_over",
+                f"{what}已于{cn_date(limit.due)}届满，逾期且无正当理由{consequence}；"
+                "如有正当理由，请用 --reason 写明",
+            )
+
+    return guard
+
+
+def _guard_window_ended(key: str, what: str) -> Callable[[_Model], None]:
+    def guard(m: _Model) -> None:
+        limit = getattr(_limits_with(m, None), key)
+        if limit is not None and m.command.on <= limit.due:
+            raise DeadlineError(
+                "on",
+                f"{key}_running",
+                f"{what}至{cn_date(limit.due)}届满，届满前不能登记“逾期未答复”",
+            )
+
+    return guard
+
+
+def _guard_reason_required(m: _Model) -> None:
+    if not m.command.note.strip():
+        label = TRANSITIONS_BY_TRIGGER[m.command.trigger].label
+        raise _violation("reason", "required", f"“{label}”须写明理由或依据（--reason）")
 
 
 def _guard_draft_reply(m: _Model) -> None:
@@ -228,6 +280,13 @@ _GUARDS: dict[str, Callable[[_Model], None]] = {
     "draft_reply": _guard_draft_reply,
     "approve": _guard_not_drafter,
     "return_draft": _guard_not_drafter,
+    "receive_correction": _guard_late_unless_reason(
+        "correction_period", "补正期限", "视为放弃申请（第三十条）"
+    ),
+    "fee_paid": _guard_late_unless_reason("fee", "缴费期限", "视为放弃申请（收费办法）"),
+    "third_party_no_reply": _guard_window_ended("third_party", "第三方答复期限"),
+    "agency_no_reply": _guard_window_ended("agency", "其他机关答复期限"),
+    "withdraw": _guard_reason_required,
 }
 
 _CLOSING_OUTCOMES = {
@@ -235,6 +294,14 @@ _CLOSING_OUTCOMES = {
     "abandon_fee": ("other", "fee_unpaid"),
     "withdraw": ("other", "other"),
 }
+
+
+def _clock_days(kind: ClockKind, command: Command, rules: RuleSet) -> int | None:
+    if kind is ClockKind.EXTEND:
+        return command.days
+    if kind is ClockKind.REQUEST_CORRECTION:
+        return rules.correction_period_days
+    return None
 
 
 def _condition(event: EventData) -> bool:
@@ -257,7 +324,7 @@ def _condition(event: EventData) -> bool:
         m.clock_event = ClockEvent(
             spec.clock,
             command.on,
-            days=command.days if spec.clock is ClockKind.EXTEND else None,
+            days=_clock_days(spec.clock, command, m.rules),
             until=command.until if spec.clock is ClockKind.CUSTOM_DUE else None,
         )
     m.limits = _limits_with(m, m.clock_event)
@@ -332,6 +399,7 @@ def fire(
         facts,
         state=after,
         events=(*facts.events, model.clock_event) if model.clock_event else facts.events,
+        last_action_on=command.on,
     )
     details: dict[str, Any] = {}
     if command.trigger == "draft_reply":

@@ -20,7 +20,7 @@ from disclosure.errors import (
 )
 from disclosure.models.tables import AuditEvent, Case, ClockEventRow
 from disclosure.services import cases
-from disclosure.services.audit import GENESIS, verify
+from disclosure.services.audit import GENESIS, verify, verify_snapshot
 from disclosure.services.unit_of_work import App
 from disclosure.workflow.deadlines import compute_limits
 from disclosure.workflow.states import State
@@ -171,9 +171,9 @@ def test_a_stale_writer_gets_a_conflict_from_the_version_column(app: App) -> Non
         a = first.session.get(Case, case_id)
         b = second.session.get(Case, case_id)
         assert a is not None and b is not None
-        a.state = State.UNDER_REVIEW.value
+        a.state, a.version = State.UNDER_REVIEW.value, 2  # as services.cases._apply does
         first.commit()
-        b.state = State.UNDER_REVIEW.value
+        b.state, b.version = State.UNDER_REVIEW.value, 2
         with pytest.raises(ConflictError) as caught:
             second.commit()
     assert caught.value.message == "案件已被他人修改，请刷新后重试"
@@ -282,25 +282,42 @@ def test_audit_events_are_append_only_in_the_database(app: App) -> None:
 
 
 def _tamper(app: App, statement: str) -> None:
-    """What someone with database rights could do: lift the append-only guard and edit."""
+    """What someone with database rights could do: lift the append-only guards and edit."""
     with app.engine.begin() as conn:
         if app.engine.dialect.name == "postgresql":
-            conn.execute(text("ALTER TABLE audit_events DISABLE TRIGGER audit_events_append_only"))
+            for table in ("audit_events", "clock_events"):
+                conn.execute(text(f"ALTER TABLE {table} DISABLE TRIGGER {table}_append_only"))
             conn.execute(text(statement))
-            conn.execute(text("ALTER TABLE audit_events ENABLE TRIGGER audit_events_append_only"))
+            for table in ("audit_events", "clock_events"):
+                conn.execute(text(f"ALTER TABLE {table} ENABLE TRIGGER {table}_append_only"))
         else:
-            conn.execute(text("DROP TRIGGER audit_events_no_update"))
-            conn.execute(text("DROP TRIGGER audit_events_no_delete"))
+            for table in ("audit_events", "clock_events"):
+                conn.execute(text(f"DROP TRIGGER {table}_no_update"))
+                conn.execute(text(f"DROP TRIGGER {table}_no_delete"))
             conn.execute(text(statement))
 
 
 @pytest.mark.parametrize(
     ("tamper", "seq", "problem"),
     [
-        ("UPDATE audit_events SET reason = '改过' WHERE seq = 3", 3, "内容哈希不符"),
-        ("DELETE FROM audit_events WHERE seq = 2", 2, "缺失"),
-        ("DELETE FROM audit_events WHERE seq = 4", 4, "最新事件被删除"),
-        ("UPDATE cases SET state = 'replied'", 4, "状态被绕过流程修改"),
+        (
+            "UPDATE audit_events SET reason = '改过' WHERE case_id = {case} AND seq = 3",
+            3,
+            "内容哈希不符",
+        ),
+        ("DELETE FROM audit_events WHERE case_id = {case} AND seq = 2", 2, "缺失"),
+        ("DELETE FROM audit_events WHERE case_id = {case} AND seq = 4", 4, "事件被删除"),
+        ("UPDATE cases SET state = 'replied' WHERE id = {case}", 4, "案件被绕过流程修改"),
+        ("UPDATE cases SET reply_due = '2026-12-31' WHERE id = {case}", 4, "案件被绕过流程修改"),
+        ("UPDATE cases SET version = 9 WHERE id = {case}", 5, "版本被改动"),
+        ("UPDATE cases SET description = '改过' WHERE id = {case}", 1, "登记信息被改动"),
+        ("UPDATE applicants SET phone = '110' WHERE id = {case}", 1, "登记信息被改动"),
+        (
+            "UPDATE clock_events SET occurred_on = '2026-06-20' WHERE case_id = {case}",
+            4,
+            "期限依据被改动",
+        ),
+        ("DELETE FROM clock_events WHERE case_id = {case}", 4, "期限依据被改动"),
     ],
 )
 def test_audit_verify_names_the_first_broken_event(
@@ -309,12 +326,8 @@ def test_audit_verify_names_the_first_broken_event(
     case_id = cases.register(app, application(), "alice", TODAY)
     other = cases.register(app, application(name="李四"), "alice", TODAY)
     drive(app, case_id, FULL_CASE[:3])
-    if "audit_events" in tamper:
-        _tamper(app, tamper.replace("WHERE", f"WHERE case_id = {case_id} AND"))
-    else:
-        _tamper(app, tamper + f" WHERE id = {case_id}")
-    with app.uow() as uow:
-        checked, breaks = verify(uow.session)
+    _tamper(app, tamper.format(case=case_id))
+    checked, breaks = verify_snapshot(app.engine)
     assert checked == 2
     assert [(b.case_id, b.seq) for b in breaks] == [(case_id, seq)]
     assert problem in breaks[0].problem
@@ -352,3 +365,47 @@ def test_listing_filters_by_state_and_due_dates(app: App) -> None:
     assert caught.value.field == "state"
     board = cases.overview(app, TODAY)
     assert board.total == 3 and [c.id for c in board.overdue] == [old]
+
+
+def test_an_extension_that_changes_no_date_still_advances_version_and_trail(app: App) -> None:
+    case_id = cases.register(app, application(), "alice", TODAY)
+    drive(
+        app,
+        case_id,
+        [
+            ("review", "alice", "2026-06-05", {}),
+            ("accept", "alice", "2026-06-05", {}),
+            ("set_due", "bob", "2026-06-08", {"until": D("2026-09-30"), "note": "申请量大"}),
+            ("extend", "bob", "2026-06-09", {"days": 5, "note": "需调档"}),
+            (
+                "draft_reply",
+                "alice",
+                "2026-06-10",
+                {"outcome": "disclose", "reason_code": "provided"},
+            ),
+        ],
+    )
+    view = cases.get_case(app, case_id)
+    assert view.version == len(view.trail) == 6
+    assert view.limits[0].due == D("2026-09-30")
+    assert verify_snapshot(app.engine, case_id) == (1, [])
+
+
+def test_the_trail_keeps_a_fingerprint_not_the_personal_data(app: App) -> None:
+    case_id = cases.register(app, application(), "alice", TODAY)
+    with app.uow() as uow:
+        payload = uow.session.scalar(
+            select(AuditEvent.payload).where(AuditEvent.case_id == case_id)
+        )
+    assert payload is not None
+    for personal in ("11010519491231002X", "张三", "13800000000", "凤山镇"):
+        assert personal not in payload
+    assert "110105********002X" in payload and "application_sha256" in payload
+
+
+def test_clock_events_are_append_only_in_the_database(app: App) -> None:
+    case_id = cases.register(app, application(), "alice", TODAY)
+    drive(app, case_id, FULL_CASE[:2])
+    for statement in ("UPDATE clock_events SET note = 'x'", "DELETE FROM clock_events"):
+        with pytest.raises(DBAPIError, match="append-only"), app.engine.begin() as conn:
+            conn.execute(text(statement))

@@ -145,7 +145,7 @@ def test_request_correction_on_the_seventh_working_day_is_accepted() -> None:
             cmd("abandon_fee", on="2025-07-29"),
             ("other", "fee_unpaid"),
         ),
-        (HANDLING, cmd("withdraw"), ("other", "other")),
+        (HANDLING, cmd("withdraw", note="申请人书面撤回"), ("other", "other")),
     ],
     ids=["no_correction_after_the_period", "fee_unpaid_after_the_window", "withdrawn"],
 )
@@ -525,3 +525,122 @@ def test_available_triggers_are_exactly_those_fire_accepts(state: State) -> None
 
 def test_state_labels_cover_every_state() -> None:
     assert set(STATE_LABELS) == set(State)
+
+
+@pytest.mark.parametrize(
+    ("facts", "command", "field", "rule"),
+    [
+        (HANDLING, cmd("withdraw"), "reason", "required"),
+        (
+            CaseFacts(
+                State.CORRECTION_REQUESTED,
+                RECEIVED,
+                (ClockEvent(K.REQUEST_CORRECTION, D("2025-06-30"), days=15),),
+            ),
+            cmd("receive_correction", on="2025-07-22"),
+            "reason",
+            "correction_period_over",
+        ),
+        (
+            CaseFacts(
+                State.AWAITING_FEE, RECEIVED, (ClockEvent(K.ISSUE_FEE_NOTICE, D("2025-06-30")),)
+            ),
+            cmd("fee_paid", on="2025-07-29"),
+            "reason",
+            "fee_over",
+        ),
+        (
+            CaseFacts(
+                State.CONSULTING_THIRD_PARTY,
+                RECEIVED,
+                (ClockEvent(K.CONSULT_THIRD_PARTY, D("2025-06-30")),),
+            ),
+            cmd("third_party_no_reply", on="2025-07-21"),
+            "on",
+            "third_party_running",
+        ),
+        (
+            HANDLING,
+            cmd("set_due", actor=BOB, on="2025-07-28", until=D("2025-09-30"), note="x"),
+            "on",
+            "custom_due_after_due",
+        ),
+        (
+            HANDLING,
+            cmd("set_due", actor=BOB, until=D("2150-01-01"), note="x"),
+            "until",
+            "outside_calendar_span",
+        ),
+        (
+            CaseFacts(
+                State.REPLY_DRAFTED,
+                RECEIVED,
+                (),
+                "alice",
+                "disclose",
+                "provided",
+                last_action_on=D("2025-07-10"),
+            ),
+            cmd("approve", actor=BOB, on="2025-07-09"),
+            "on",
+            "chronological",
+        ),
+    ],
+    ids=[
+        "withdraw_needs_a_reason",
+        "late_correction_needs_a_good_reason",
+        "late_payment_needs_a_good_reason",
+        "no_reply_only_after_the_window",
+        "art35_date_not_after_the_due_date",
+        "art35_date_inside_the_calendar",
+        "no_action_dated_before_the_previous_one",
+    ],
+)
+def test_review_guards(facts: CaseFacts, command: Command, field: str, rule: str) -> None:
+    with pytest.raises(RuleViolation) as caught:
+        fire(facts, command, CAL)
+    assert (caught.value.field, caught.value.rule) == (field, rule)
+
+
+def test_late_correction_with_a_good_reason_restarts_the_clock() -> None:
+    facts = CaseFacts(
+        State.CORRECTION_REQUESTED,
+        RECEIVED,
+        (ClockEvent(K.REQUEST_CORRECTION, D("2025-06-30"), days=15),),
+    )
+    step = fire(
+        facts, cmd("receive_correction", on="2025-07-22", note="申请人住院，有正当理由"), CAL
+    )
+    assert step.after is State.HANDLING
+    assert step.limits.reply is not None and step.limits.reply.due == D("2025-08-19")
+
+
+def test_a_lapsed_consultation_ends_the_pause_at_the_window_end() -> None:
+    facts = CaseFacts(
+        State.CONSULTING_THIRD_PARTY,
+        RECEIVED,
+        (ClockEvent(K.CONSULT_THIRD_PARTY, D("2025-06-30")),),
+    )
+    lapsed = fire(facts, cmd("third_party_no_reply", on="2025-07-25"), CAL)
+    on_time = fire(facts, cmd("third_party_replied", on="2025-07-21"), CAL)
+    assert lapsed.after is State.HANDLING
+    assert lapsed.limits.reply is not None and on_time.limits.reply is not None
+    assert lapsed.limits.reply.due == on_time.limits.reply.due  # both capped at 2025-07-21
+
+
+def test_the_correction_period_granted_is_fixed_when_the_notice_is_issued() -> None:
+    from dataclasses import replace
+
+    from disclosure.workflow.rules import RULES_2019
+
+    under_review = CaseFacts(State.UNDER_REVIEW, RECEIVED)
+    step = fire(
+        under_review,
+        cmd("request_correction", on="2025-06-30"),
+        CAL,
+        replace(RULES_2019, correction_period_days=10),
+    )
+    assert step.clock_event is not None and step.clock_event.days == 10
+    # A later change of the configured default does not move this case's period.
+    later = fire(step.facts, cmd("abandon_correction", on="2025-07-15"), CAL, RULES_2019)
+    assert later.after is State.ABANDONED

@@ -2,9 +2,9 @@
 
 Why: the first schema. Limits are stored (and indexed) rather than computed on read because
 the supervisor's view and the scheduler select by date over every open case; the workflow
-recomputes them in the same transaction as every state change. ``audit_events`` is
-append-only at the database level (triggers), so the hash chain is a second line of defence,
-not the only one.
+recomputes them in the same transaction as every state change. ``audit_events`` and
+``clock_events`` are append-only at the database level (triggers), so the hash chain is a
+second line of defence, not the only one.
 
 Revision ID: 0001
 Revises:
@@ -20,6 +20,8 @@ branch_labels = None
 depends_on = None
 
 TZ = sa.DateTime(timezone=True)
+#: History tables: the database itself refuses UPDATE and DELETE on them.
+APPEND_ONLY = ("clock_events", "audit_events")
 
 
 def upgrade() -> None:
@@ -60,6 +62,7 @@ def upgrade() -> None:
         sa.Column("drafted_by", sa.String(40)),
         sa.Column("approved_by", sa.String(40)),
         sa.Column("closed_on", sa.Date),
+        sa.Column("last_action_on", sa.Date, nullable=False),
         sa.Column("reply_due", sa.Date, index=True),
         sa.Column("correction_notice_due", sa.Date, index=True),
         sa.Column("correction_period_due", sa.Date, index=True),
@@ -100,30 +103,36 @@ def upgrade() -> None:
         sa.UniqueConstraint("case_id", "seq"),
     )
     op.create_index("ix_audit_events_at", "audit_events", ["at"])
+    for table in APPEND_ONLY:
+        _forbid_update_and_delete(table)
+
+
+def _forbid_update_and_delete(table: str) -> None:
     if op.get_bind().dialect.name == "postgresql":
         op.execute(
-            """
-            CREATE FUNCTION audit_events_append_only() RETURNS trigger AS $$
+            f"""
+            CREATE FUNCTION {table}_append_only() RETURNS trigger AS $$
             BEGIN
-                RAISE EXCEPTION 'audit_events is append-only';
+                RAISE EXCEPTION '{table} is append-only';
             END $$ LANGUAGE plpgsql
             """
         )
         op.execute(
-            "CREATE TRIGGER audit_events_append_only BEFORE UPDATE OR DELETE ON audit_events "
-            "FOR EACH ROW EXECUTE FUNCTION audit_events_append_only()"
+            f"CREATE TRIGGER {table}_append_only BEFORE UPDATE OR DELETE ON {table} "
+            f"FOR EACH ROW EXECUTE FUNCTION {table}_append_only()"
         )
     else:
         for verb in ("UPDATE", "DELETE"):
             op.execute(
-                f"CREATE TRIGGER audit_events_no_{verb.lower()} BEFORE {verb} ON audit_events "
-                "BEGIN SELECT RAISE(ABORT, 'audit_events is append-only'); END"
+                f"CREATE TRIGGER {table}_no_{verb.lower()} BEFORE {verb} ON {table} "
+                f"BEGIN SELECT RAISE(ABORT, '{table} is append-only'); END"
             )
 
 
 def downgrade() -> None:
     if op.get_bind().dialect.name == "postgresql":
-        op.execute("DROP TRIGGER IF EXISTS audit_events_append_only ON audit_events")
-        op.execute("DROP FUNCTION IF EXISTS audit_events_append_only()")
+        for table in APPEND_ONLY:
+            op.execute(f"DROP TRIGGER IF EXISTS {table}_append_only ON {table}")
+            op.execute(f"DROP FUNCTION IF EXISTS {table}_append_only()")
     for table in ("audit_events", "clock_events", "cases", "applicants", "users"):
         op.drop_table(table)
