@@ -7,6 +7,7 @@ with exit code 2; nothing here prints a traceback to a clerk.
 from __future__ import annotations
 
 import calendar as month_calendar
+import inspect
 import json
 import os
 import re
@@ -307,103 +308,104 @@ Expect = Annotated[int | None, typer.Option(help="期望的案件版本号（防
 OUTCOMES_HELP = "答复类型：" + "；".join(f"{o.code}={o.label}" for o in OUTCOMES.values())
 
 
-def _make_trigger_command(trigger: str, label: str, flavour: str) -> Callable[..., None]:
-    def run(
-        case_id: int,
-        as_user: str | None,
-        on: str | None,
-        reason: str,
-        expect_version: int | None,
-        **extra: Any,
-    ) -> None:
+_P = inspect.Parameter
+_EMPTY = inspect.Parameter.empty
+
+
+def _option(name: str, annotation: Any, default: Any = _EMPTY) -> inspect.Parameter:
+    return _P(name, _P.KEYWORD_ONLY, annotation=annotation, default=default)
+
+
+#: Options a trigger needs beyond the common ones: the workflow's and its letter's inputs.
+_EXTRA_OPTIONS: dict[str, list[inspect.Parameter]] = {
+    "extend": [
+        _option("days", Annotated[int, typer.Option(help="延长的工作日数（1–20）", min=1, max=20)])
+    ],
+    "set_due": [
+        _option("until", Annotated[str, typer.Option(help="另行确定的答复期限 YYYY-MM-DD")])
+    ],
+    "draft_reply": [
+        _option("outcome", Annotated[str, typer.Option(help=OUTCOMES_HELP)]),
+        _option("reason_code", Annotated[str, typer.Option(help="理由代码（见 disclosure outcomes）")]),
+        _option("detail", Annotated[str | None, typer.Option(help="答复正文：提供的信息或获取方式、不予公开的说明等")], None),
+        _option("refer_to", Annotated[str | None, typer.Option(help="负责公开的机关或应当前往的渠道")], None),
+    ],
+    "request_correction": [
+        _option("item", Annotated[list[str] | None, typer.Option("--item", help="需要补正的事项（可重复）")], None)
+    ],
+    "consult_third_party": [
+        _option("party", Annotated[str | None, typer.Option(help="第三方名称")], None)
+    ],
+    "consult_agency": [
+        _option("party", Annotated[str | None, typer.Option(help="被征求意见的机关名称")], None)
+    ],
+    "issue_fee": [
+        _option("pages", Annotated[int | None, typer.Option(help="所需信息页数（按量计收时必填）", min=1, max=1_000_000)], None)
+    ],
+    "send": [
+        _option("public_interest", Annotated[str | None, typer.Option(help="第三方不同意但因公共利益决定公开的理由（另发决定公开告知书）")], None)
+    ],
+}  # fmt: skip
+
+
+def _make_trigger_command(trigger: str, label: str) -> Callable[..., None]:
+    def command(**options: Any) -> None:
         from disclosure.services import cases
+        from disclosure.services.letters import LetterInput
 
         service = _open()
         today = _today(service.settings)
-        kwargs: dict[str, Any] = {}
-        if "until" in extra:
-            kwargs["until"] = parse_date(extra["until"], "until") if extra["until"] else None
-        for key in ("days", "outcome", "reason_code"):
-            if key in extra:
-                kwargs[key] = extra[key]
+        until = options.get("until")
         step = cases.act(
-            service,
-            case_id,
-            trigger,
-            _actor(as_user),
-            on=_date_option(on, "on", today),
-            today=today,
-            note=reason,
-            expected_version=expect_version,
-            **kwargs,
-        )
+            service, options["case_id"], trigger, _actor(options["as_user"]),
+            on=_date_option(options["on"], "on", today), today=today, note=options["reason"],
+            expected_version=options["expect_version"], days=options.get("days"),
+            until=parse_date(until, "until") if until else None,
+            outcome=options.get("outcome"), reason_code=options.get("reason_code"),
+            detail=options.get("detail"), refer_to=options.get("refer_to"),
+            pages=options.get("pages"),
+            letter_input=LetterInput(
+                items=tuple(options.get("item") or ()), party=options.get("party"),
+                public_interest=options.get("public_interest"),
+            ),
+        )  # fmt: skip
         out.print(
-            f"案件 {case_id}：{label}，{STATE_LABELS[step.before]} → {STATE_LABELS[step.after]}"
+            f"案件 {options['case_id']}：{label}，{STATE_LABELS[step.before]} → {STATE_LABELS[step.after]}"
         )
         if step.limits.reply is not None and step.after not in (State.REPLIED, State.ARCHIVED):
             out.print(f"  答复期限：{step.limits.reply.explanation}")
+        _print_issued(service, options["case_id"])
 
-    if flavour == "extend":
-
-        def command(
-            case_id: CaseId,
-            days: Annotated[int, typer.Option(help="延长的工作日数（1–20）")],
-            as_user: AsUser = None,
-            on: On = None,
-            reason: Reason = "",
-            expect_version: Expect = None,
-        ) -> None:
-            run(case_id, as_user, on, reason, expect_version, days=days)
-    elif flavour == "set_due":
-
-        def command(  # type: ignore[misc]
-            case_id: CaseId,
-            until: Annotated[str, typer.Option(help="另行确定的答复期限 YYYY-MM-DD")],
-            as_user: AsUser = None,
-            on: On = None,
-            reason: Reason = "",
-            expect_version: Expect = None,
-        ) -> None:
-            run(case_id, as_user, on, reason, expect_version, until=until)
-    elif flavour == "draft_reply":
-
-        def command(  # type: ignore[misc]
-            case_id: CaseId,
-            outcome: Annotated[str, typer.Option(help=OUTCOMES_HELP)],
-            reason_code: Annotated[str, typer.Option(help="理由代码（见 disclosure outcomes）")],
-            as_user: AsUser = None,
-            on: On = None,
-            reason: Reason = "",
-            expect_version: Expect = None,
-        ) -> None:
-            run(
-                case_id,
-                as_user,
-                on,
-                reason,
-                expect_version,
-                outcome=outcome,
-                reason_code=reason_code,
-            )
-    else:
-
-        def command(  # type: ignore[misc]
-            case_id: CaseId,
-            as_user: AsUser = None,
-            on: On = None,
-            reason: Reason = "",
-            expect_version: Expect = None,
-        ) -> None:
-            run(case_id, as_user, on, reason, expect_version)
-
+    common = [
+        _P("case_id", _P.POSITIONAL_OR_KEYWORD, annotation=CaseId),
+        *_EXTRA_OPTIONS.get(trigger, []),
+        _option("as_user", AsUser, None),
+        _option("on", On, None),
+        _option("reason", Reason, ""),
+        _option("expect_version", Expect, None),
+    ]
+    command.__signature__ = inspect.Signature(common)  # type: ignore[attr-defined]
     command.__doc__ = f"{label}。"
     return command
 
 
+def _print_issued(service: App, case_id: int) -> None:
+    """The letters the change just issued (they carry the case's new version as audit_seq)."""
+    from disclosure.models.tables import Case
+    from disclosure.services.letters import list_letters
+
+    with service.uow() as uow:
+        version = uow.session.get(Case, case_id).version  # type: ignore[union-attr]
+        issued = [x for x in list_letters(uow.session, case_id) if x.audit_seq == version]
+    for letter in issued:
+        out.print(
+            f"  已生成文书：{letter.number}（disclosure letter print {case_id} {letter.kind}）"
+        )
+
+
 for _spec in TRANSITIONS:
-    _flavour = _spec.trigger if _spec.trigger in ("extend", "set_due", "draft_reply") else "basic"
     case_app.command(_spec.trigger.replace("_", "-"))(
-        _make_trigger_command(_spec.trigger, _spec.label, _flavour)
+        _make_trigger_command(_spec.trigger, _spec.label)
     )
 
 

@@ -12,6 +12,7 @@ from sqlalchemy.exc import ArgumentError
 
 from disclosure.errors import ConfigurationError
 from disclosure.workflow.calendar import WorkingCalendar
+from disclosure.workflow.fees import FeeScale
 from disclosure.workflow.rules import RuleSet
 
 _LABELS = {
@@ -22,6 +23,15 @@ _LABELS = {
     "correction_notice_warn_days": "补正告知提醒天数",
     "correction_period_days": "补正期限（工作日）",
     "calendar_override": "日历覆盖文件",
+    "agency_prefix": "文号前缀",
+    "agency_address": "机关地址",
+    "agency_contact": "联系人",
+    "agency_phone": "联系电话",
+    "reconsideration_body": "行政复议机关",
+    "court": "管辖法院",
+    "fee_scale": "收费方式（count 按件 / volume 按量）",
+    "fee_payment": "缴费方式说明",
+    "template_dir": "文书模板覆盖目录",
 }
 
 
@@ -36,6 +46,12 @@ class Settings(BaseSettings):
         correction_notice_warn_days: warn when this many working days remain to ask for a correction.
         correction_period_days: the period given to the applicant to correct (Art. 30).
         calendar_override: optional TOML file adding/removing holidays and make-up days.
+        agency_prefix: 文号 prefix, e.g. 罗审依申 → 罗审依申答〔2026〕第12号.
+        agency_address, agency_contact, agency_phone: the contact block of every letter.
+        reconsideration_body, court: named in every reply's remedy paragraph (Art. 51).
+        fee_scale: ``count`` (按件) or ``volume`` (按量), Fee Measures Art. 6.
+        fee_payment: how to pay, printed on the fee notice.
+        template_dir: folder whose files override the packaged letter templates by name.
     """
 
     model_config = SettingsConfigDict(env_prefix="DISCLOSURE_", extra="ignore")
@@ -47,6 +63,17 @@ class Settings(BaseSettings):
     correction_notice_warn_days: int = Field(default=2, ge=0, le=7)
     correction_period_days: int = Field(default=15, ge=1, le=60)
     calendar_override: Path | None = None
+    agency_prefix: str = Field(default="示审依申", min_length=1, max_length=20)
+    agency_address: str = Field(default="示例市人民路1号", max_length=100)
+    agency_contact: str = Field(default="王晓梅", max_length=30)
+    agency_phone: str = Field(default="0591-12345678", max_length=30)
+    reconsideration_body: str = Field(default="示例市人民政府", min_length=2, max_length=60)
+    court: str = Field(default="示例市人民法院", min_length=2, max_length=60)
+    fee_scale: FeeScale = FeeScale.BY_VOLUME
+    fee_payment: str = Field(
+        default="请持本通知书到本机关财务室缴纳，或通过非税收入统一缴款码缴纳", max_length=200
+    )
+    template_dir: Path | None = None
 
     @field_validator("database_url")
     @classmethod

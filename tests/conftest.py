@@ -25,7 +25,15 @@ PG_ADMIN_URL = os.environ.get(
     "DISCLOSURE_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 )
 TODAY = date(2026, 11, 24)
-TABLES = ("audit_events", "clock_events", "cases", "applicants", "users")
+TABLES = (
+    "letters",
+    "letter_counters",
+    "audit_events",
+    "clock_events",
+    "cases",
+    "applicants",
+    "users",
+)
 
 
 @pytest.fixture(scope="session")

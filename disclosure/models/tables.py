@@ -8,6 +8,7 @@ revisions in ``disclosure/migrations``; these classes must match them.
 from __future__ import annotations
 
 from datetime import date, datetime
+from decimal import Decimal
 
 from sqlalchemy import (
     Boolean,
@@ -16,6 +17,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    Numeric,
     String,
     Text,
     UniqueConstraint,
@@ -78,6 +80,8 @@ class Case(Base):
     approved_by: Mapped[str | None] = mapped_column(String(40))
     closed_on: Mapped[date | None] = mapped_column(Date)
     last_action_on: Mapped[date] = mapped_column(Date)
+    reply_detail: Mapped[str | None] = mapped_column(Text)
+    refer_to: Mapped[str | None] = mapped_column(String(100))
     reply_due: Mapped[date | None] = mapped_column(Date, index=True)
     correction_notice_due: Mapped[date | None] = mapped_column(Date, index=True)
     correction_period_due: Mapped[date | None] = mapped_column(Date, index=True)
@@ -112,6 +116,11 @@ class ClockEventRow(Base):
     days: Mapped[int | None] = mapped_column(Integer)
     until: Mapped[date | None] = mapped_column(Date)
     note: Mapped[str] = mapped_column(Text, default="")
+    party: Mapped[str | None] = mapped_column(String(100))
+    fee_amount: Mapped[Decimal | None] = mapped_column(Numeric(12, 2))
+    fee_scale: Mapped[str | None] = mapped_column(String(20))
+    fee_quantity: Mapped[int | None] = mapped_column(Integer)
+    fee_basis: Mapped[str | None] = mapped_column(Text)
 
 
 class AuditEvent(Base):
@@ -136,3 +145,37 @@ class AuditEvent(Base):
     payload: Mapped[str] = mapped_column(Text)  # canonical JSON, hashed as stored
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64))
+
+
+class LetterCounter(Base):
+    """The last 文号 number issued per prefix, year and letter kind (gapless: see 0002)."""
+
+    __tablename__ = "letter_counters"
+
+    prefix: Mapped[str] = mapped_column(String(40), primary_key=True)
+    year: Mapped[int] = mapped_column(Integer, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(30), primary_key=True)
+    last_no: Mapped[int] = mapped_column(Integer)
+
+
+class Letter(Base):
+    """A letter as issued: the exact HTML, its hash and the data it was rendered from."""
+
+    __tablename__ = "letters"
+    __table_args__ = (UniqueConstraint("prefix", "year", "kind", "seq_no"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(30))
+    template: Mapped[str] = mapped_column(String(60))
+    prefix: Mapped[str] = mapped_column(String(40))
+    year: Mapped[int] = mapped_column(Integer)
+    seq_no: Mapped[int] = mapped_column(Integer)
+    number: Mapped[str] = mapped_column(String(60), unique=True)
+    issued_on: Mapped[date] = mapped_column(Date)
+    issued_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    issued_by: Mapped[str] = mapped_column(String(40))
+    audit_seq: Mapped[int] = mapped_column(Integer)
+    content_sha256: Mapped[str] = mapped_column(String(64))
+    context: Mapped[str] = mapped_column(Text)
+    html: Mapped[str] = mapped_column(Text)

@@ -58,6 +58,10 @@ def clock_event_record(row: ClockEventRow) -> dict[str, object]:
         "on": row.occurred_on.isoformat(),
         "days": row.days,
         "until": _iso(row.until),
+        "party": row.party,
+        "fee_amount": None if row.fee_amount is None else f"{row.fee_amount:.2f}",
+        "fee_scale": row.fee_scale,
+        "fee_quantity": row.fee_quantity,
     }
 
 

@@ -9,20 +9,25 @@ from __future__ import annotations
 import re
 from collections import Counter
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, joinedload
 
+from disclosure.config import Settings
 from disclosure.errors import ConflictError, NotFound, PermissionDenied, RuleViolation
+from disclosure.letters.kinds import LETTER_FOR_TRIGGER, LetterKind
 from disclosure.models.tables import Applicant, AuditEvent, Case, ClockEventRow, User
-from disclosure.services.audit import append_event, application_fingerprint
+from disclosure.services.audit import append_event, application_fingerprint, clock_event_record
+from disclosure.services.letters import LetterInput, last_party, month_rank
+from disclosure.services.letters import issue as issue_letter
 from disclosure.services.unit_of_work import App
 from disclosure.workflow.application import mask_id, validate_application
 from disclosure.workflow.calendar import cn_date
 from disclosure.workflow.deadlines import ClockEvent, ClockKind, Limit, Limits, compute_limits
+from disclosure.workflow.fees import Fee, FeeScale, compute_fee
 from disclosure.workflow.machine import Actor, CaseFacts, Command, Step, fire
 from disclosure.workflow.states import (
     CLOSED_STATES,
@@ -159,6 +164,12 @@ def register(
         _store_limits(case, facts.state, limits)
         session.add(case)
         session.flush()
+        letter = issue_letter(
+            session, app.settings, case, LetterKind.RECEIPT, limits=limits, before=limits,
+            issued_on=today, issued_by=actor.name, audit_seq=1, at=app.now(),
+            letter_input=LetterInput(),
+        )  # fmt: skip
+        receipt = {"kind": letter.kind, "number": letter.number, "sha256": letter.content_sha256}
         # The trail keeps a fingerprint of the personal data, not the data itself: an
         # append-only log could never correct or erase it.
         recorded = {
@@ -179,7 +190,7 @@ def register(
             from_state=None,
             to_state=State.REGISTERED.value,
             reason="",
-            payload={**recorded, "limits": _limits_payload(limits)},
+            payload={**recorded, "limits": _limits_payload(limits), "letters": [receipt]},
         )
         uow.commit()
         return case.id
@@ -199,8 +210,13 @@ def act(
     reason_code: str | None = None,
     note: str = "",
     expected_version: int | None = None,
+    letter_input: LetterInput | None = None,
+    pages: int | None = None,
+    detail: str | None = None,
+    refer_to: str | None = None,
 ) -> Step:
-    """Fire one trigger on a case and persist everything it changes in one transaction.
+    """Fire one trigger on a case and persist everything it changes in one transaction:
+    state, clock event, limits, the letters the trigger issues, and the audit event.
 
     Raises:
         ConflictError: another writer changed the case first (or ``expected_version`` is stale).
@@ -226,13 +242,31 @@ def act(
             outcome_reason=reason_code,
             note=note,
         )
-        step = fire(_facts(case), command, app.settings.calendar, app.settings.rules)
-        _apply(session, case, step, command, app)
+        facts = _facts(case)
+        step = fire(facts, command, app.settings.calendar, app.settings.rules)
+        inputs = _Inputs(letter_input or LetterInput(), pages, detail, refer_to)
+        _apply(session, case, step, command, app, inputs)
         uow.commit()
         return step
 
 
-def _apply(session: Session, case: Case, step: Step, command: Command, app: App) -> None:
+@dataclass(frozen=True)
+class _Inputs:
+    """What a trigger needs beyond the workflow itself: letter contents and fee quantities."""
+
+    letter: LetterInput
+    pages: int | None
+    detail: str | None
+    refer_to: str | None
+
+
+def _apply(
+    session: Session, case: Case, step: Step, command: Command, app: App, inputs: _Inputs
+) -> None:
+    settings = app.settings
+    before = compute_limits(
+        settings.calendar, case.received_on, _facts(case).events, settings.rules
+    )
     seq = case.version + 1
     facts = step.facts
     case.version = seq  # one bump per change, even one that alters no other column
@@ -244,31 +278,54 @@ def _apply(session: Session, case: Case, step: Step, command: Command, app: App)
     if command.trigger == "approve":
         case.approved_by = command.actor.name
     elif command.trigger == "return_draft":
-        case.approved_by = None
+        case.approved_by = case.reply_detail = case.refer_to = None
+    elif command.trigger == "draft_reply":
+        case.reply_detail = (inputs.detail or "").strip() or None
+        case.refer_to = (inputs.refer_to or "").strip() or None
     if step.after in CLOSED_STATES and case.closed_on is None:
         case.closed_on = command.on
     _store_limits(case, step.after, step.limits)
     payload: dict[str, Any] = {"on": command.on.isoformat(), "limits": _limits_payload(step.limits)}
+    fee: Fee | None = None
     if step.clock_event is not None:
         event = step.clock_event
-        session.add(
-            ClockEventRow(
-                case_id=case.id,
-                seq=len(case.clock_events) + 1,
-                kind=event.kind.value,
-                occurred_on=event.on,
-                days=event.days,
-                until=event.until,
-                note=command.note,
-            )
+        row = ClockEventRow(
+            case_id=case.id,
+            seq=len(case.clock_events) + 1,
+            kind=event.kind.value,
+            occurred_on=event.on,
+            days=event.days,
+            until=event.until,
+            note=command.note or "；".join(inputs.letter.items),
+            party=(inputs.letter.party or "").strip() or None,
         )
-        payload["clock_event"] = {
-            "kind": event.kind.value,
-            "on": event.on.isoformat(),
-            "days": event.days,
-            "until": event.until.isoformat() if event.until else None,
-        }
+        if event.kind is ClockKind.ISSUE_FEE_NOTICE:
+            fee = _fee(session, case, settings, inputs.pages)
+            row.fee_amount, row.fee_scale = fee.amount, fee.scale.value
+            row.fee_quantity, row.fee_basis = fee.quantity, "\n".join((fee.basis, *fee.lines))
+        session.add(row)
+        payload["clock_event"] = clock_event_record(row)
     payload.update(step.details)
+    issued = []
+    kinds = [LETTER_FOR_TRIGGER[command.trigger]] if command.trigger in LETTER_FOR_TRIGGER else []
+    if command.trigger == "send" and inputs.letter.public_interest:
+        kinds.append(LetterKind.THIRD_PARTY_DECISION)
+    for kind in kinds:
+        letter_input = inputs.letter
+        if kind is LetterKind.THIRD_PARTY_DECISION:
+            party = last_party(case, ClockKind.CONSULT_THIRD_PARTY.value)
+            letter_input = replace(letter_input, party=party)
+        letter = issue_letter(
+            session, settings, case, kind, limits=step.limits, before=before,
+            issued_on=command.on, issued_by=command.actor.name, audit_seq=seq, at=app.now(),
+            letter_input=letter_input, note=command.note, fee=fee,
+            extension_days=step.clock_event.days if step.clock_event else None,
+        )  # fmt: skip
+        issued.append(
+            {"kind": letter.kind, "number": letter.number, "sha256": letter.content_sha256}
+        )
+    if issued:
+        payload["letters"] = issued
     append_event(
         session,
         case,
@@ -282,6 +339,16 @@ def _apply(session: Session, case: Case, step: Step, command: Command, app: App)
         reason=command.note,
         payload=payload,
     )
+
+
+def _fee(session: Session, case: Case, settings: Settings, pages: int | None) -> Fee:
+    if settings.fee_scale is FeeScale.BY_COUNT:
+        return compute_fee(FeeScale.BY_COUNT, month_rank(session, case))
+    if pages is None:
+        raise RuleViolation(
+            "pages", "required", "本机关按量计收信息处理费，须给出所需信息的页数（--pages）"
+        )
+    return compute_fee(FeeScale.BY_VOLUME, pages)
 
 
 def _load(session: Session, case_id: int) -> Case:

@@ -17,6 +17,7 @@ from sqlalchemy import func, select
 from disclosure.errors import DisclosureError
 from disclosure.models.tables import Case, User
 from disclosure.services import cases
+from disclosure.services.letters import LetterInput
 from disclosure.services.unit_of_work import App
 from disclosure.workflow.states import OUTCOMES, SYSTEM_OUTCOMES
 
@@ -99,6 +100,22 @@ _PATHS: list[list[str]] = [
     ["review", "accept", "consult_third_party", "withdraw"],
     ["review", "accept"],  # left in handling: these become the overdue ones
 ]
+
+
+_CORRECTIONS = [
+    "请写明所需信息的年度或时间范围",
+    "请写明所需信息涉及的项目名称",
+    "请提供有效的身份证明复印件",
+    "请写明获取信息的方式",
+]
+_DETAILS = {
+    "disclose": "现将所申请信息随本答复书一并提供（共12页）。",
+    "partial": "现提供可以公开的部分（共8页），涉及第三方商业信息的部分已作遮盖处理。",
+    "withhold": "该信息不属于可以公开的政府信息。",
+    "cannot_provide": "经检索本机关档案及业务系统，未找到所申请的信息。",
+    "not_handled": "您的诉求请通过相应渠道提出。",
+    "other": "本申请已作其他处理。",
+}
 
 
 def _resident_id(rng: random.Random) -> str:
@@ -204,7 +221,17 @@ def load_demo(
                 kwargs = {"days": rng.randint(5, 20), "note": "申请内容涉及多年度资料，需调档汇总"}
             elif trigger == "draft_reply":
                 outcome, reason = rng.choice(_draftable(corrected))
-                kwargs = {"outcome": outcome, "reason_code": reason}
+                kwargs = {"outcome": outcome, "reason_code": reason, "detail": _DETAILS[outcome]}
+                if reason in ("not_held", "petition", "publication"):
+                    kwargs["refer_to"] = "示例市财政局（电话0591-87654321）"
+            elif trigger == "request_correction":
+                kwargs = {"letter_input": LetterInput(items=rng.sample(_CORRECTIONS, 2))}
+            elif trigger == "consult_third_party":
+                kwargs = {"letter_input": LetterInput(party=rng.choice(_ORGS)[1])}
+            elif trigger == "consult_agency":
+                kwargs = {"letter_input": LetterInput(party="示例市财政局")}
+            elif trigger == "issue_fee":
+                kwargs = {"pages": rng.randint(40, 320)}
             elif trigger == "withdraw":
                 kwargs = {"note": "申请人书面撤回申请"}
             try:

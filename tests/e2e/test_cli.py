@@ -86,18 +86,23 @@ def test_a_case_runs_from_registration_to_archive_through_the_cli(cli: Cli) -> N
         cli("user", "add", name, "--role", role)
     case = str(_register(cli))
     steps = [
-        ("review", "alice", "2026-06-05"),
-        ("request-correction", "alice", "2026-06-08"),
-        ("receive-correction", "alice", "2026-06-17"),
-        ("consult-third-party", "alice", "2026-06-18"),
-        ("third-party-replied", "alice", "2026-06-18"),
-        ("consult-agency", "carol", "2026-06-18"),
-        ("agency-replied", "carol", "2026-06-18"),
-        ("issue-fee", "alice", "2026-06-25"),
-        ("fee-paid", "alice", "2026-07-15"),
+        ("review", "alice", "2026-06-05", ()),
+        (
+            "request-correction",
+            "alice",
+            "2026-06-08",
+            ("--item", "请写明年度", "--item", "请写明项目"),
+        ),
+        ("receive-correction", "alice", "2026-06-17", ()),
+        ("consult-third-party", "alice", "2026-06-18", ("--party", "福州闽江建设工程有限公司")),
+        ("third-party-replied", "alice", "2026-06-18", ()),
+        ("consult-agency", "carol", "2026-06-18", ("--party", "示例市财政局")),
+        ("agency-replied", "carol", "2026-06-18", ()),
+        ("issue-fee", "alice", "2026-06-25", ("--pages", "120")),
+        ("fee-paid", "alice", "2026-07-15", ()),
     ]
-    for command, actor, on in steps:
-        cli("case", command, case, "--as", actor, "--on", on)
+    for command, actor, on, extra in steps:
+        cli("case", command, case, "--as", actor, "--on", on, *extra)
     extended = cli(
         "case",
         "extend",
@@ -120,6 +125,8 @@ def test_a_case_runs_from_registration_to_archive_through_the_cli(cli: Cli) -> N
         "disclose",
         "--reason-code",
         "provided",
+        "--detail",
+        "现将所申请信息随本答复书一并提供。",
         "--as",
         "alice",
         "--on",

@@ -21,6 +21,7 @@ from disclosure.errors import (
 from disclosure.models.tables import AuditEvent, Case, ClockEventRow
 from disclosure.services import cases
 from disclosure.services.audit import GENESIS, verify, verify_snapshot
+from disclosure.services.letters import LetterInput
 from disclosure.services.unit_of_work import App
 from disclosure.workflow.deadlines import compute_limits
 from disclosure.workflow.states import State
@@ -31,20 +32,34 @@ D = date.fromisoformat
 # The worked example of 2026-06-05 (deadlines.json) driven through the real workflow.
 FULL_CASE: list[tuple[str, str, str, dict[str, Any]]] = [
     ("review", "alice", "2026-06-05", {}),
-    ("request_correction", "alice", "2026-06-08", {"note": "请写明所需报告的年度"}),
+    (
+        "request_correction",
+        "alice",
+        "2026-06-08",
+        {"letter_input": LetterInput(items=["请写明所需审计报告的年度", "请说明项目名称"])},
+    ),
     ("receive_correction", "alice", "2026-06-17", {}),
-    ("consult_third_party", "alice", "2026-06-18", {}),
+    (
+        "consult_third_party",
+        "alice",
+        "2026-06-18",
+        {"letter_input": LetterInput(party="福州闽江建设工程有限公司")},
+    ),
     ("third_party_replied", "alice", "2026-06-18", {}),
-    ("consult_agency", "carol", "2026-06-18", {}),
+    ("consult_agency", "carol", "2026-06-18", {"letter_input": LetterInput(party="示例市财政局")}),
     ("agency_replied", "carol", "2026-06-18", {}),
-    ("issue_fee", "alice", "2026-06-25", {}),
+    ("issue_fee", "alice", "2026-06-25", {"pages": 120}),
     ("fee_paid", "alice", "2026-07-15", {}),
     ("extend", "bob", "2026-07-16", {"days": 8, "note": "涉及多年度档案"}),
     (
         "draft_reply",
         "alice",
         "2026-08-10",
-        {"outcome": "partial", "reason_code": "third_party_rights"},
+        {
+            "outcome": "partial",
+            "reason_code": "third_party_rights",
+            "detail": "现提供该报告除第三方商业信息外的部分。",
+        },
     ),
     ("approve", "bob", "2026-08-11", {}),
     ("send", "alice", "2026-08-12", {}),
@@ -220,7 +235,15 @@ def test_concurrent_triggers_never_fork_the_trail(app: App) -> None:
         barrier.wait()
         for _ in range(5):
             try:
-                cases.act(app, case_id, trigger, actor, on=D("2026-06-10"), today=TODAY)
+                cases.act(
+                    app,
+                    case_id,
+                    trigger,
+                    actor,
+                    on=D("2026-06-10"),
+                    today=TODAY,
+                    letter_input=LetterInput(party="福州闽江建设工程有限公司"),
+                )
                 result = "ok"
             except (ConflictError, TransitionNotAllowed) as exc:
                 result = exc.rule
@@ -264,7 +287,7 @@ def test_a_failure_at_commit_rolls_back_state_clock_event_and_audit_together(app
             {"c": case_id, "at": app.now(), "h": GENESIS},
         )
     with pytest.raises(ConflictError):
-        cases.act(app, case_id, "issue_fee", "alice", on=D("2026-06-10"), today=TODAY)
+        cases.act(app, case_id, "issue_fee", "alice", on=D("2026-06-10"), today=TODAY, pages=50)
     view = cases.get_case(app, case_id)
     assert view.state is State.HANDLING and view.version == 3
     assert rows(app, ClockEventRow, case_id) == 0
@@ -348,7 +371,7 @@ def test_listing_filters_by_state_and_due_dates(app: App) -> None:
                 "draft_reply",
                 "alice",
                 "2026-09-02",
-                {"outcome": "disclose", "reason_code": "provided"},
+                {"outcome": "disclose", "reason_code": "provided", "detail": "见附件。"},
             ),
             ("approve", "bob", "2026-09-02", {}),
             ("send", "alice", "2026-09-03", {}),

@@ -1,0 +1,1 @@
+"""Standard letters: Jinja2 templates rendered to HTML, then to PDF (WeasyPrint) and DOCX."""
