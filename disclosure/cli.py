@@ -48,11 +48,13 @@ user_app = typer.Typer(help="用户与角色", no_args_is_help=True)
 calendar_app = typer.Typer(help="工作日历", no_args_is_help=True)
 case_app = typer.Typer(help="案件办理", no_args_is_help=True)
 audit_app = typer.Typer(help="审计轨迹", no_args_is_help=True)
+letter_app = typer.Typer(help="文书：查看、打印、批量导出", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(user_app, name="user")
 app.add_typer(calendar_app, name="calendar")
 app.add_typer(case_app, name="case")
 app.add_typer(audit_app, name="audit")
+app.add_typer(letter_app, name="letter")
 
 AsUser = Annotated[
     str | None, typer.Option("--as", help="办理人用户名（或环境变量 DISCLOSURE_USER）")
@@ -558,6 +560,112 @@ def audit_verify(
         err.print(f"[red]案件{item.case_id} 第{item.seq}条事件：{item.problem}[/red]")
     err.print(f"核验未通过：{len(breaks)}/{checked}件案件的轨迹被破坏。")
     raise typer.Exit(1)
+
+
+# -- letters -----------------------------------------------------------------------------
+
+Format = Annotated[str, typer.Option("--format", help="pdf / docx / html")]
+
+
+def _check_format(fmt: str) -> str:
+    from disclosure.letters.output import FORMATS
+
+    if fmt not in FORMATS:
+        raise RuleViolation("format", "one_of", f"格式“{fmt}”无效，可选：{'、'.join(FORMATS)}")
+    return fmt
+
+
+def _write_atomically(path: Path, data: bytes) -> None:
+    """Write next to the target, then rename: an interruption never leaves half a letter."""
+    part = path.with_name(path.name + ".part")
+    try:
+        part.write_bytes(data)
+        os.replace(part, path)
+    except BaseException:
+        part.unlink(missing_ok=True)
+        raise
+
+
+@letter_app.command("list")
+def letter_list(case_id: CaseId) -> None:
+    """列出案件已发出的文书。"""
+    from disclosure.letters.kinds import KINDS, LetterKind
+    from disclosure.services.letters import list_letters
+
+    with _open().uow() as uow:
+        letters = list_letters(uow.session, case_id)
+    table = Table("类别", "文号", "发文日期", "发文人", "内容哈希", title=f"案件{case_id}的文书")
+    for letter in letters:
+        title = KINDS[LetterKind(letter.kind)].title
+        table.add_row(f"{title}（{letter.kind}）", letter.number, letter.issued_on.isoformat(),
+                      letter.issued_by, letter.content_sha256[:16])  # fmt: skip
+    out.print(table)
+
+
+@letter_app.command("print")
+def letter_print(
+    case_id: CaseId,
+    kind: Annotated[str, typer.Argument(help="文书类别（如 receipt、reply）或文号")],
+    fmt: Format = "pdf",
+    out_path: Annotated[Path | None, typer.Option("--out", help="输出文件，默认当前目录")] = None,
+) -> None:
+    """按发文时的内容重新打印一份文书。"""
+    from disclosure.letters.output import render_format
+    from disclosure.services.letters import find_letter
+
+    _check_format(fmt)
+    with _open().uow() as uow:
+        letter = find_letter(uow.session, case_id, kind)
+    path = out_path or Path(f"案件{case_id}_{letter.number}.{fmt}")
+    if path.is_dir():
+        path = path / f"案件{case_id}_{letter.number}.{fmt}"
+    _write_atomically(path, render_format(letter.html, fmt))
+    out.print(f"已输出 {letter.number} → {path}")
+
+
+@letter_app.command("batch")
+def letter_batch(
+    out_dir: Annotated[Path, typer.Option("--out", help="输出目录")],
+    state: Annotated[str, typer.Option(help="案件状态，如 replied")],
+    kind: Annotated[str | None, typer.Option(help="只导出一类文书，如 reply")] = None,
+    fmt: Format = "pdf",
+) -> None:
+    """批量导出某一状态案件的文书（带进度条；失败逐件列出；中断不留半截文件）。"""
+    from rich.progress import Progress
+
+    from disclosure.letters.output import render_format
+    from disclosure.services.letters import letters_in_state
+
+    _check_format(fmt)
+    try:
+        State(state)
+    except ValueError:
+        raise RuleViolation(
+            "state", "one_of", f"状态“{state}”无效，可选：{'、'.join(s.value for s in State)}"
+        ) from None
+    with _open().uow() as uow:
+        letters = letters_in_state(uow.session, state, kind)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    done, failures = 0, []
+    try:
+        with Progress(console=err) as progress:
+            task = progress.add_task("导出文书", total=len(letters))
+            for letter in letters:
+                try:
+                    path = out_dir / f"案件{letter.case_id}_{letter.number}.{fmt}"
+                    _write_atomically(path, render_format(letter.html, fmt))
+                    done += 1
+                except Exception as exc:  # one bad letter must not stop the batch
+                    failures.append((letter.number, f"{type(exc).__name__}: {_first_line(exc)}"))
+                progress.advance(task)
+    except KeyboardInterrupt:
+        err.print(f"已中断：完成{done}份，未完成的文书没有留下文件。")
+        raise typer.Exit(130) from None
+    out.print(f"已导出 {done}/{len(letters)} 份文书到 {out_dir}")
+    for number, problem in failures:
+        err.print(f"[red]失败[/red] {number}：{problem}")
+    if failures:
+        raise typer.Exit(1)
 
 
 # -- demo --------------------------------------------------------------------------------

@@ -115,6 +115,20 @@ def html_to_docx(html: str) -> bytes:
     return buffer.getvalue()
 
 
+FORMATS = ("pdf", "docx", "html")
+
+
+def render_format(html: str, fmt: str) -> bytes:
+    """The stored letter in one of ``FORMATS``."""
+    if fmt == "pdf":
+        return html_to_pdf(html)
+    if fmt == "docx":
+        return html_to_docx(html)
+    if fmt == "html":
+        return html.encode("utf-8")
+    raise ValueError(f"unknown format {fmt!r}")
+
+
 def html_text(html: str) -> str:
     """The letter's visible text, one block per line (for tests and the CLI preview)."""
     parser = _LetterParser()

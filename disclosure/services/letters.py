@@ -25,7 +25,7 @@ from disclosure.letters.kinds import BASES, KINDS, REPLY_TITLES, LetterKind
 from disclosure.letters.render import render_html
 from disclosure.models.tables import Applicant, Case, ClockEventRow, Letter, LetterCounter
 from disclosure.workflow.application import (
-    CHANNEL_LABELS,
+    CHANNEL_RULES,
     ID_TYPE_LABELS,
     Channel,
     IdType,
@@ -103,7 +103,8 @@ def base_context(
         ),
         "case": _present(
             id=case.id, received_on=cn_date(case.received_on), description=case.description,
-            channel=CHANNEL_LABELS[Channel(case.channel)],
+            channel_name=CHANNEL_RULES[Channel(case.channel)][0],
+            channel_rule=CHANNEL_RULES[Channel(case.channel)][1],
             reply_due=_limit_due(reply), reply_due_note=reply.explanation if reply else None,
             provisional=bool(reply and reply.provisional),
         ),
@@ -246,6 +247,19 @@ def list_letters(session: Session, case_id: int) -> list[Letter]:
     return list(
         session.scalars(select(Letter).where(Letter.case_id == case_id).order_by(Letter.id))
     )
+
+
+def letters_in_state(session: Session, state: str, kind: str | None = None) -> list[Letter]:
+    """Every letter (or every letter of one kind) of the cases now in ``state``."""
+    query = (
+        select(Letter)
+        .join(Case, Case.id == Letter.case_id)
+        .where(Case.state == state)
+        .order_by(Letter.case_id, Letter.id)
+    )
+    if kind is not None:
+        query = query.where(Letter.kind == kind)
+    return list(session.scalars(query))
 
 
 def find_letter(session: Session, case_id: int, kind: str) -> Letter:

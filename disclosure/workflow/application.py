@@ -64,13 +64,15 @@ class Channel(StrEnum):
     FAX = "fax"
 
 
-CHANNEL_LABELS = {
-    Channel.IN_PERSON: "当面提交（提交之日）",
-    Channel.REGISTERED_POST: "邮寄（签收之日）",
-    Channel.ORDINARY_LETTER: "平常信函（与申请人确认之日）",
-    Channel.ONLINE: "互联网渠道（双方确认之日）",
-    Channel.FAX: "传真（双方确认之日）",
+#: Art. 31: each channel's name and the day that counts as received.
+CHANNEL_RULES = {
+    Channel.IN_PERSON: ("当面", "提交之日"),
+    Channel.REGISTERED_POST: ("邮寄", "本机关签收之日"),
+    Channel.ORDINARY_LETTER: ("平常信函", "与申请人确认之日"),
+    Channel.ONLINE: ("互联网", "双方确认之日"),
+    Channel.FAX: ("传真", "双方确认之日"),
 }
+CHANNEL_LABELS = {channel: f"{name}（{rule}）" for channel, (name, rule) in CHANNEL_RULES.items()}
 
 
 class DeliveryForm(StrEnum):
