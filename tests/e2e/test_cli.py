@@ -308,3 +308,29 @@ def test_register_from_a_json_file_with_an_option_overriding_it(
             "case", "register", "--as", "alice", "--from-file", str(path), expect=2
         ).stderr
     )
+
+
+def test_letters_are_listed_printed_and_exported_in_batch(sqlite_cli: Cli, tmp_path: Path) -> None:
+    sqlite_cli("user", "add", "alice", "--role", "clerk")
+    first = _register(sqlite_cli, "2026-11-02")
+    _register(sqlite_cli, "2026-11-03")
+    listed = sqlite_cli("letter", "list", str(first)).stdout
+    assert "示审依申登〔2026〕第1号" in listed and "receipt" in listed
+    for fmt, magic in (("pdf", b"%PDF"), ("docx", b"PK"), ("html", b"<!DOCTYPE html>")):
+        out = tmp_path / f"receipt.{fmt}"
+        sqlite_cli("letter", "print", str(first), "receipt", "--format", fmt, "--out", str(out))
+        assert out.read_bytes().startswith(magic)
+    by_number = tmp_path / "by-number.html"
+    sqlite_cli("letter", "print", str(first), "示审依申登〔2026〕第1号", "--format", "html",
+               "--out", str(by_number))  # fmt: skip
+    assert by_number.read_bytes() == (tmp_path / "receipt.html").read_bytes()
+    batch = tmp_path / "batch"
+    result = sqlite_cli("letter", "batch", "--state", "registered", "--out", str(batch))
+    assert "已导出 2/2 份文书" in result.stdout
+    assert sorted(p.suffix for p in batch.iterdir()) == [".pdf", ".pdf"]
+    bad = sqlite_cli("letter", "print", str(first), "reply", expect=2)
+    assert "没有“reply”文书" in bad.stderr and "receipt" in bad.stderr
+    assert "格式“odt”无效" in sqlite_cli("letter", "print", str(first), "receipt", "--format", "odt",
+                                         expect=2).stderr  # fmt: skip
+    assert "状态“x”无效" in sqlite_cli("letter", "batch", "--state", "x", "--out", str(batch),
+                                       expect=2).stderr  # fmt: skip

@@ -1,0 +1,300 @@
+"""Every letter of the workflow, issued through the real triggers on SQLite and PostgreSQL,
+printed to PDF and DOCX and read back as text."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import re
+import subprocess
+import threading
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import pytest
+from docx import Document
+from sqlalchemy import func, select
+
+from disclosure.config import Settings
+from disclosure.errors import RuleViolation
+from disclosure.letters.kinds import BASES, REPLY_TITLES
+from disclosure.letters.output import render_format
+from disclosure.models.tables import ClockEventRow, Letter
+from disclosure.services import cases
+from disclosure.services.letters import LetterInput, find_letter, list_letters
+from disclosure.services.unit_of_work import App
+from disclosure.workflow.application import resident_id_is_valid
+from disclosure.workflow.states import OUTCOMES, SYSTEM_OUTCOMES
+from tests.conftest import TODAY, application
+
+D = date.fromisoformat
+RECEIVED = "2026-11-02"  # Monday; the reply is due 2026-11-30
+MASKED = "110105********002X"
+FULL_ID = "11010519491231002X"
+OTHER_ID = "110108198001010015"  # another valid resident ID (checked below)
+
+
+def pdf_text(data: bytes) -> str:
+    """pdftotext's reading of the PDF, whitespace removed (lines wrap anywhere in CJK text)."""
+    result = subprocess.run(["pdftotext", "-", "-"], input=data, capture_output=True, check=True)
+    return re.sub(r"\s+", "", result.stdout.decode("utf-8"))
+
+
+def docx_text(data: bytes) -> str:
+    document = Document(io.BytesIO(data))
+    return re.sub(r"\s+", "", "".join(p.text for p in document.paragraphs))
+
+
+def act(app: App, case_id: int, trigger: str, actor: str, on: str, **kwargs: Any) -> None:
+    cases.act(app, case_id, trigger, actor, on=D(on), today=TODAY, **kwargs)
+
+
+def letter(app: App, case_id: int, kind: str) -> Letter:
+    with app.uow() as uow:
+        return find_letter(uow.session, case_id, kind)
+
+
+def assert_printed(found: Letter, *expected: str) -> None:
+    """The PDF and the DOCX both carry the letter's number, date, masked ID and ``expected``."""
+    issued = f"{found.issued_on.year}年{found.issued_on.month}月{found.issued_on.day}日"
+    for text in (
+        pdf_text(render_format(found.html, "pdf")),
+        docx_text(render_format(found.html, "docx")),
+    ):
+        for needle in (found.number, issued, MASKED, *expected):
+            assert needle in text, (found.kind, needle)
+        assert FULL_ID not in text
+
+
+def handled_case(app: App) -> int:
+    case_id = cases.register(app, application(received_on=RECEIVED), "alice", TODAY)
+    act(app, case_id, "review", "alice", "2026-11-02")
+    act(app, case_id, "accept", "alice", "2026-11-03")
+    return case_id
+
+
+def test_receipt_states_how_receipt_was_determined_and_the_due_date(app: App) -> None:
+    case_id = cases.register(app, application(received_on=RECEIVED), "alice", TODAY)
+    found = letter(app, case_id, "receipt")
+    assert re.fullmatch(r"示审依申登〔2026〕第\d+号", found.number)
+    assert_printed(found, "政府信息公开申请登记回执", "2026年11月2日", "2026年11月30日", "第三十一条",
+                   "当面", "第三十三条")  # fmt: skip
+
+
+def test_correction_notice_lists_every_item_the_period_and_the_consequence(app: App) -> None:
+    case_id = cases.register(app, application(received_on=RECEIVED), "alice", TODAY)
+    act(app, case_id, "review", "alice", "2026-11-02")
+    act(app, case_id, "request_correction", "alice", "2026-11-04",
+        letter_input=LetterInput(items=["请写明所需报告的年度", "请写明项目名称"]))  # fmt: skip
+    assert_printed(letter(app, case_id, "correction"), "补正申请告知书", "请写明所需报告的年度",
+                   "请写明项目名称", "2026年11月25日", "第三十条", "视为放弃申请")  # fmt: skip
+
+
+def test_extension_notice_gives_old_and_new_due_dates_length_and_reason(app: App) -> None:
+    case_id = handled_case(app)
+    act(app, case_id, "extend", "bob", "2026-11-20", days=10, note="涉及多个年度的档案需调阅")
+    assert_printed(letter(app, case_id, "extension"), "延长答复期限告知书", "2026年11月30日",
+                   "2026年12月14日", "延长10个工作日", "涉及多个年度的档案需调阅", "第三十三条第二款")  # fmt: skip
+
+
+def test_consultation_letters_name_the_party_and_the_fifteen_day_window(app: App) -> None:
+    case_id = handled_case(app)
+    act(app, case_id, "consult_third_party", "alice", "2026-11-04",
+        letter_input=LetterInput(party="福州闽江建设工程有限公司"))  # fmt: skip
+    assert_printed(letter(app, case_id, "third_party"), "征求第三方意见书", "福州闽江建设工程有限公司",
+                   "15个工作日", "2026年11月25日", "第三十二条", "逾期未提出意见")  # fmt: skip
+    act(app, case_id, "third_party_replied", "alice", "2026-11-10")
+    act(app, case_id, "consult_agency", "alice", "2026-11-10",
+        letter_input=LetterInput(party="示例市财政局"))  # fmt: skip
+    assert_printed(letter(app, case_id, "agency_consult"), "征求意见函", "示例市财政局",
+                   "第三十四条", "视为同意公开")  # fmt: skip
+
+
+def test_fee_notice_shows_the_computation_and_stores_it_with_the_fee_event(app: App) -> None:
+    case_id = handled_case(app)
+    act(app, case_id, "issue_fee", "alice", "2026-11-05", pages=150)
+    assert_printed(letter(app, case_id, "fee"), "信息处理费收费通知书", "31—100页部分70页×10元/页＝700元",
+                   "101—200页部分50页×20元/页＝1000元", "1700.00元", "2026年12月3日", "第四十二条")  # fmt: skip
+    with app.uow() as uow:
+        event = uow.session.scalar(
+            select(ClockEventRow).where(ClockEventRow.kind == "issue_fee_notice")
+        )
+    assert event is not None
+    assert (str(event.fee_amount), event.fee_scale, event.fee_quantity) == (
+        "1700.00",
+        "volume",
+        150,
+    )
+    assert event.fee_basis is not None and "按量计收" in event.fee_basis
+
+
+def test_fee_by_count_uses_the_applicants_rank_in_the_calendar_month(database_url: str) -> None:
+    assert resident_id_is_valid(OTHER_ID)
+    service = App.open(Settings.from_env(database_url=database_url, fee_scale="count"))
+    cases.add_user(service, "alice", "clerk", "王晓梅")
+    ids = [
+        cases.register(service, application(received_on=RECEIVED), "alice", TODAY)
+        for _ in range(10)
+    ]
+    # Another applicant's application in the same month does not count towards the rank.
+    cases.register(service, application(received_on=RECEIVED, id_number=OTHER_ID), "alice", TODAY)
+    # Nor does the same applicant's application in another month.
+    cases.register(service, application(received_on="2026-10-30"), "alice", TODAY)
+    ids.append(cases.register(service, application(received_on=RECEIVED), "alice", TODAY))
+    for case_id in (ids[9], ids[10]):
+        act(service, case_id, "review", "alice", "2026-11-02")
+        act(service, case_id, "accept", "alice", "2026-11-03")
+        act(service, case_id, "issue_fee", "alice", "2026-11-05")
+    assert (
+        "第10件" in letter(service, ids[9], "fee").html
+        and "应缴0.00元" in letter(service, ids[9], "fee").html
+    )
+    assert (
+        "第11件" in letter(service, ids[10], "fee").html
+        and "100.00元" in letter(service, ids[10], "fee").html
+    )
+    service.close()
+
+
+def _draftable() -> list[tuple[str, str]]:
+    return [
+        (o.code, r)
+        for o in OUTCOMES.values()
+        for r in o.reasons
+        if (o.code, r) not in SYSTEM_OUTCOMES
+    ]
+
+
+@pytest.mark.parametrize(("outcome", "reason"), _draftable())
+def test_every_reply_cites_its_article_and_the_remedy(app: App, outcome: str, reason: str) -> None:
+    case_id = cases.register(app, application(received_on=RECEIVED), "alice", TODAY)
+    act(app, case_id, "review", "alice", "2026-11-02")
+    if reason == "still_unclear":
+        act(app, case_id, "request_correction", "alice", "2026-11-03",
+            letter_input=LetterInput(items=["请写明所需信息的名称"]))  # fmt: skip
+        act(app, case_id, "receive_correction", "alice", "2026-11-10")
+    else:
+        act(app, case_id, "accept", "alice", "2026-11-03")
+    act(app, case_id, "draft_reply", "alice", "2026-11-20", outcome=outcome, reason_code=reason,
+        detail="答复正文示例。", refer_to="示例市自然资源局")  # fmt: skip
+    act(app, case_id, "approve", "bob", "2026-11-23")
+    act(app, case_id, "send", "carol", "2026-11-24")
+    found = letter(app, case_id, "reply")
+    assert re.fullmatch(r"示审依申答〔2026〕第\d+号", found.number)
+    article = BASES[(outcome, reason)].article.split("、")[0]
+    assert_printed(found, REPLY_TITLES[outcome], "2026年11月24日", article, "答复正文示例。",
+                   "申请行政复议", "示例市人民政府", "提起行政诉讼", "示例市人民法院",
+                   OUTCOMES[outcome].reasons[reason][:4])  # fmt: skip
+
+
+def test_disclosing_over_an_objection_tells_the_third_party(app: App) -> None:
+    case_id = handled_case(app)
+    act(app, case_id, "consult_third_party", "alice", "2026-11-04",
+        letter_input=LetterInput(party="福州闽江建设工程有限公司"))  # fmt: skip
+    act(app, case_id, "third_party_replied", "alice", "2026-11-10", note="第三方不同意公开")
+    act(app, case_id, "draft_reply", "alice", "2026-11-20", outcome="disclose", reason_code="provided",
+        detail="现予提供。")  # fmt: skip
+    act(app, case_id, "approve", "bob", "2026-11-23")
+    act(app, case_id, "send", "carol", "2026-11-24",
+        letter_input=LetterInput(public_interest="涉及公共资金使用，公开有利于社会监督"))  # fmt: skip
+    assert_printed(letter(app, case_id, "third_party_decision"), "决定公开告知书（第三方）",
+                   "福州闽江建设工程有限公司", "涉及公共资金使用", "第三十二条")  # fmt: skip
+
+
+@pytest.mark.parametrize(("trigger", "on", "setup", "reason"), [
+    ("abandon_correction", "2026-11-24", "correction", "申请人无正当理由逾期不补正"),
+    ("abandon_fee", "2026-11-24", "fee", "申请人逾期未按收费通知要求缴纳费用"),
+])  # fmt: skip
+def test_abandoned_cases_get_a_closing_notice(
+    app: App, trigger: str, on: str, setup: str, reason: str
+) -> None:
+    case_id = cases.register(app, application(received_on="2026-10-08"), "alice", TODAY)
+    act(app, case_id, "review", "alice", "2026-10-08")
+    if setup == "correction":
+        act(app, case_id, "request_correction", "alice", "2026-10-09",
+            letter_input=LetterInput(items=["请写明年度"]))  # fmt: skip
+    else:
+        act(app, case_id, "accept", "alice", "2026-10-09")
+        act(app, case_id, "issue_fee", "alice", "2026-10-12", pages=40)
+    act(app, case_id, trigger, "alice", on)
+    assert_printed(letter(app, case_id, "closing"), "终止处理告知书", reason, "2026年11月24日")
+
+
+def test_a_letter_lacking_a_field_is_refused_by_name_and_nothing_is_recorded(app: App) -> None:
+    case_id = cases.register(app, application(received_on=RECEIVED), "alice", TODAY)
+    act(app, case_id, "review", "alice", "2026-11-02")
+    with app.uow() as uow:
+        before = (
+            len(list_letters(uow.session, case_id)),
+            uow.session.scalar(select(func.count()).select_from(ClockEventRow)),
+        )
+    with pytest.raises(RuleViolation) as caught:
+        act(app, case_id, "request_correction", "alice", "2026-11-03")
+    assert (caught.value.field, caught.value.rule) == ("points", "letter_field_missing")
+    assert "需要补正的事项" in caught.value.message
+    with app.uow() as uow:
+        after = (
+            len(list_letters(uow.session, case_id)),
+            uow.session.scalar(select(func.count()).select_from(ClockEventRow)),
+        )
+    assert after == before
+    assert cases.get_case(app, case_id).version == 2
+    # The number was not consumed either: the next correction notice is number 1.
+    act(
+        app,
+        case_id,
+        "request_correction",
+        "alice",
+        "2026-11-03",
+        letter_input=LetterInput(items=["x"]),
+    )
+    assert letter(app, case_id, "correction").number == "示审依申补〔2026〕第1号"
+
+
+def test_reprinting_gives_the_same_text_after_templates_and_agency_change(
+    app: App, tmp_path: Path
+) -> None:
+    case_id = handled_case(app)
+    original = letter(app, case_id, "receipt")
+    assert hashlib.sha256(original.html.encode()).hexdigest() == original.content_sha256
+    (tmp_path / "receipt.html.j2").write_text(
+        "<p>{{ agency.name }} 新模板 {{ letter.number }}</p>", encoding="utf-8"
+    )
+    changed = App.open(Settings.from_env(database_url=app.settings.database_url, agency_name="改名后的审计局",
+                                         template_dir=tmp_path))  # fmt: skip
+    changed.now = app.now
+    again = letter(changed, case_id, "receipt")
+    assert again.html == original.html
+    assert pdf_text(render_format(again.html, "pdf")) == pdf_text(
+        render_format(original.html, "pdf")
+    )
+    # New letters do use the override and the new name.
+    newer = cases.register(changed, application(received_on=RECEIVED), "alice", TODAY)
+    assert "改名后的审计局 新模板" in letter(changed, newer, "receipt").html
+    changed.close()
+
+
+def test_letter_numbers_are_gapless_and_unique_under_concurrent_issuers(app: App) -> None:
+    issuers, per_issuer = 8, 5
+    barrier = threading.Barrier(issuers)
+    errors: list[BaseException] = []
+
+    def issuer() -> None:
+        barrier.wait()
+        for _ in range(per_issuer):
+            try:
+                cases.register(app, application(received_on=RECEIVED), "alice", TODAY)
+            except BaseException as exc:  # noqa: BLE001 - collected and asserted below
+                errors.append(exc)
+
+    threads = [threading.Thread(target=issuer) for _ in range(issuers)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    with app.uow() as uow:
+        numbers = sorted(uow.session.scalars(select(Letter.seq_no).where(Letter.kind == "receipt")))
+    assert errors == []
+    assert numbers == list(range(1, len(numbers) + 1))  # no gap, no duplicate
+    assert len(numbers) == issuers * per_issuer - len(errors)
