@@ -21,7 +21,7 @@ from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
 from disclosure.errors import ConflictError
-from disclosure.models.tables import Applicant, AuditEvent, Case, ClockEventRow
+from disclosure.models.tables import Applicant, AuditEvent, Case, ClockEventRow, Letter
 
 GENESIS = "0" * 64
 _BATCH = 500
@@ -151,11 +151,15 @@ class ChainBreak:
 
 
 def verify_case(
-    case: Case, events: Sequence[AuditEvent], clock_rows: Sequence[ClockEventRow]
+    case: Case,
+    events: Sequence[AuditEvent],
+    clock_rows: Sequence[ClockEventRow],
+    letters: Sequence[Letter] = (),
 ) -> ChainBreak | None:
     """Check one case's chain and compare it with the rows it describes."""
     prev = GENESIS
     recorded_clock: list[object] = []
+    recorded_letters: list[object] = []
     for expected_seq, event in enumerate(events, start=1):
         if event.seq != expected_seq:
             return ChainBreak(case.id, expected_seq, f"第{expected_seq}条事件缺失（序号不连续）")
@@ -166,6 +170,7 @@ def verify_case(
         payload = json.loads(event.payload)
         if "clock_event" in payload:
             recorded_clock.append(payload["clock_event"])
+        recorded_letters.extend(payload.get("letters", []))
         prev = event.hash
     if len(events) != case.version:
         return ChainBreak(
@@ -182,6 +187,16 @@ def verify_case(
         )
     if [clock_event_record(row) for row in clock_rows] != recorded_clock:
         return ChainBreak(case.id, events[-1].seq, "计时事件与轨迹记载不符：期限依据被改动")
+    stored = [
+        {
+            "kind": x.kind,
+            "number": x.number,
+            "sha256": hashlib.sha256(x.html.encode("utf-8")).hexdigest(),
+        }
+        for x in letters
+    ]
+    if stored != recorded_letters:
+        return ChainBreak(case.id, events[-1].seq, "已发文书与轨迹记载不符：文书被改动或删除")
     if json.loads(events[-1].payload).get("case") != case_snapshot(case):
         return ChainBreak(
             case.id, events[-1].seq, "案件当前记录与最后一条轨迹不符：案件被绕过流程修改"
@@ -222,9 +237,14 @@ def verify(session: Session, case_id: int | None = None) -> tuple[int, list[Chai
             select(ClockEventRow).where(ClockEventRow.case_id.in_(ids)).order_by(ClockEventRow.seq)
         ):
             clock[row.case_id].append(row)
+        letters: dict[int, list[Letter]] = {i: [] for i in ids}
+        for letter in session.scalars(
+            select(Letter).where(Letter.case_id.in_(ids)).order_by(Letter.id)
+        ):
+            letters[letter.case_id].append(letter)
         for case in batch:
             checked += 1
-            problem = verify_case(case, events[case.id], clock[case.id])
+            problem = verify_case(case, events[case.id], clock[case.id], letters[case.id])
             if problem is not None:
                 breaks.append(problem)
     return checked, breaks

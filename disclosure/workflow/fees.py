@@ -1,13 +1,13 @@
 """Information-processing fees (信息处理费), Art. 42 and the 2020 Fee Measures (国办函〔2020〕109号).
 
 Providing information is free unless the quantity or frequency clearly exceeds a reasonable
-range. An agency uses one of two scales, both charged on the part above each threshold:
+range. An agency uses one of two scales:
 
-- by count (按件): the applicant's k-th application in a calendar month costs nothing for
-  k ≤ 10, 100 yuan for 11 ≤ k ≤ 30, and 100 yuan more for each further block of ten
-  (31–40: 200, 41–50: 300, …);
-- by volume (按量), per application: pages 1–30 free, 31–100 at 10 yuan, 101–200 at 20 yuan,
-  above 200 at 40 yuan a page.
+- by count (按件): each application is priced by its rank k among the applicant's
+  applications in the calendar month — nothing for k ≤ 10, 100 yuan for 11 ≤ k ≤ 30, and
+  100 yuan more for each further block of ten (31–40: 200, 41–50: 300, …);
+- by volume (按量), per application, each page at the price of its tier: pages 1–30 free,
+  31–100 at 10 yuan, 101–200 at 20 yuan, above 200 at 40 yuan a page.
 """
 
 from __future__ import annotations
@@ -59,6 +59,8 @@ def _yuan(value: int) -> Decimal:
 
 def count_fee_per_application(k: int) -> int:
     """Yuan charged for the applicant's k-th application in a calendar month."""
+    if k < 1:
+        raise RuleViolation("month_rank", "positive", f"本月申请序号须为正整数，实为{k}")
     if k <= 10:
         return 0
     if k <= 30:

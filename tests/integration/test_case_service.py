@@ -304,17 +304,20 @@ def test_audit_events_are_append_only_in_the_database(app: App) -> None:
     assert rows(app, AuditEvent, case_id) == 1
 
 
+APPEND_ONLY = ("audit_events", "clock_events", "letters")
+
+
 def _tamper(app: App, statement: str) -> None:
     """What someone with database rights could do: lift the append-only guards and edit."""
     with app.engine.begin() as conn:
         if app.engine.dialect.name == "postgresql":
-            for table in ("audit_events", "clock_events"):
+            for table in APPEND_ONLY:
                 conn.execute(text(f"ALTER TABLE {table} DISABLE TRIGGER {table}_append_only"))
             conn.execute(text(statement))
-            for table in ("audit_events", "clock_events"):
+            for table in APPEND_ONLY:
                 conn.execute(text(f"ALTER TABLE {table} ENABLE TRIGGER {table}_append_only"))
         else:
-            for table in ("audit_events", "clock_events"):
+            for table in APPEND_ONLY:
                 conn.execute(text(f"DROP TRIGGER {table}_no_update"))
                 conn.execute(text(f"DROP TRIGGER {table}_no_delete"))
             conn.execute(text(statement))
@@ -341,6 +344,12 @@ def _tamper(app: App, statement: str) -> None:
             "期限依据被改动",
         ),
         ("DELETE FROM clock_events WHERE case_id = {case}", 4, "期限依据被改动"),
+        ("UPDATE letters SET html = html || ' ' WHERE case_id = {case}", 4, "文书被改动"),
+        (
+            "DELETE FROM letters WHERE case_id = {case} AND kind = 'correction'",
+            4,
+            "文书被改动或删除",
+        ),
     ],
 )
 def test_audit_verify_names_the_first_broken_event(
