@@ -16,6 +16,7 @@ The coverage (last announced year) is the last year the package has holidays for
 
 from __future__ import annotations
 
+import hashlib
 import importlib.metadata
 import tomllib
 from datetime import date, datetime
@@ -80,6 +81,21 @@ def _read_override(path: Path) -> dict[str, Any]:
             if not str(entry.get("note", "")).strip():
                 raise _override_error(path, f"{section}[{i}].note 必须写明理由")
     return data
+
+
+def calendar_fingerprint(override: Path | None = None) -> tuple[str, str]:
+    """A hash of everything the calendar is built from, and a line saying what that is.
+
+    When it changes (a package upgrade with next year's holidays, an edited override file),
+    stored limits must be recomputed.
+    """
+    cal = load_calendar(override)
+    parts = [package_source(), str(cal.coverage_year)]
+    description = f"{package_source()}，节假日覆盖至{cal.coverage_year}年"
+    if override is not None:
+        parts.append(override.read_bytes().hex())
+        description += f"，本地覆盖文件 {override.name}"
+    return hashlib.sha256("|".join(parts).encode()).hexdigest(), description
 
 
 @lru_cache(maxsize=8)

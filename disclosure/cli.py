@@ -13,10 +13,9 @@ import os
 import re
 import sys
 from collections.abc import Callable, Mapping
-from datetime import date, datetime
+from datetime import date
 from pathlib import Path
 from typing import Annotated, Any
-from zoneinfo import ZoneInfo
 
 import typer
 from rich.console import Console
@@ -49,12 +48,16 @@ calendar_app = typer.Typer(help="工作日历", no_args_is_help=True)
 case_app = typer.Typer(help="案件办理", no_args_is_help=True)
 audit_app = typer.Typer(help="审计轨迹", no_args_is_help=True)
 letter_app = typer.Typer(help="文书：查看、打印、批量导出", no_args_is_help=True)
+scheduler_app = typer.Typer(help="期限提醒调度（APScheduler）", no_args_is_help=True)
+alerts_app = typer.Typer(help="期限提醒：列表与日历订阅", invoke_without_command=True)
 app.add_typer(db_app, name="db")
 app.add_typer(user_app, name="user")
 app.add_typer(calendar_app, name="calendar")
 app.add_typer(case_app, name="case")
 app.add_typer(audit_app, name="audit")
 app.add_typer(letter_app, name="letter")
+app.add_typer(scheduler_app, name="scheduler")
+app.add_typer(alerts_app, name="alerts")
 
 AsUser = Annotated[
     str | None, typer.Option("--as", help="办理人用户名（或环境变量 DISCLOSURE_USER）")
@@ -71,10 +74,7 @@ def _open() -> App:
 
 def _today(settings: Settings) -> date:
     """Today in the agency's time zone (DISCLOSURE_TODAY fixes it for demos and tests)."""
-    fixed = os.environ.get("DISCLOSURE_TODAY")
-    if fixed:
-        return parse_date(fixed, "DISCLOSURE_TODAY")
-    return datetime.now(ZoneInfo(settings.agency_timezone)).date()
+    return settings.agency_today()
 
 
 def _label(labels: Mapping[Any, str], value: str) -> str:
@@ -666,6 +666,93 @@ def letter_batch(
         err.print(f"[red]失败[/red] {number}：{problem}")
     if failures:
         raise typer.Exit(1)
+
+
+# -- scheduler and alerts ----------------------------------------------------------------
+
+
+@scheduler_app.command("run")
+def scheduler_run() -> None:
+    """在前台运行调度器：按间隔扫描期限并记录每次扫描的数量（Ctrl-C 停止）。"""
+    import logging
+
+    from disclosure.scheduler import run_forever
+
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    logging.getLogger("apscheduler").setLevel(logging.WARNING)
+    run_forever(_settings())
+
+
+@scheduler_app.command("scan-once")
+def scheduler_scan_once(
+    today: Annotated[str | None, typer.Option(help="以该日为今天扫描 YYYY-MM-DD，默认今天")] = None,
+) -> None:
+    """立即扫描一次（不占用调度间隔），输出各类提醒的新增与解除数量。"""
+    from disclosure.scheduler import node_name, run_scan
+    from disclosure.workflow.alerts import CONDITIONS
+
+    service = _open()
+    day = _date_option(today, "today", _today(service.settings))
+    outcome = run_scan(service, day, slot=None, node=node_name())
+    if outcome.counts is None:
+        out.print(f"未扫描：{outcome.skipped}")
+        return
+    counts = outcome.counts
+    table = Table("提醒类别", "新增", title=f"{cn_date(day)} 期限扫描")
+    for condition in CONDITIONS:
+        table.add_row(condition.label, str(counts.by_condition.get(condition.key, 0)))
+    out.print(table)
+    out.print(
+        f"新增 {counts.raised} 条，解除 {counts.cleared} 条，因日历更新重算 {counts.recomputed} 件。"
+    )
+
+
+@alerts_app.callback()
+def alerts_list(
+    ctx: typer.Context,
+    role: Annotated[
+        str, typer.Option(help="supervisor 看全部；clerk 看需经办人处理的")
+    ] = "supervisor",
+    kind: Annotated[
+        list[str] | None, typer.Option(help="只看某类提醒（可重复），如 reply_overdue")
+    ] = None,
+) -> None:
+    """列出未解除的期限提醒（申请人已打码）。"""
+    if ctx.invoked_subcommand is not None:
+        return
+    from disclosure.services.alerts import open_alerts
+
+    service = _open()
+    today = _today(service.settings)
+    with service.uow() as uow:
+        rows = open_alerts(uow.session, service.settings, today, role=role, kinds=kind)
+    table = Table("案件", "提醒", "申请人", "证件号", "期限", "剩余工作日", "建议操作",
+                  title=f"期限提醒（{cn_date(today)}，{len(rows)}条）")  # fmt: skip
+    for row in rows:
+        step = row.condition.proposed_step
+        table.add_row(str(row.case_id), row.condition.label, row.applicant, row.id_masked,
+                      cn_date(row.limit_date), _days_left(row.working_days_left),
+                      f"case {step.replace('_', '-')} {row.case_id}（待确认）" if step else "")  # fmt: skip
+    out.print(table)
+
+
+@alerts_app.command("ics")
+def alerts_ics(
+    out_path: Annotated[Path, typer.Option("--out", help="输出 .ics 文件")] = Path(
+        "disclosure.ics"
+    ),
+    days: Annotated[int, typer.Option(help="包含今后多少天的期限", min=1, max=366)] = 60,
+) -> None:
+    """导出 iCalendar 日历（负责人订阅即将到期的各项期限）。"""
+    from disclosure.services.alerts import ics_feed
+
+    service = _open()
+    with service.uow() as uow:
+        feed = ics_feed(uow.session, service.settings, _today(service.settings), days)
+    _write_atomically(out_path, feed)
+    out.print(f"已写出 {feed.count(b'BEGIN:VEVENT')} 个期限 → {out_path}")
 
 
 # -- demo --------------------------------------------------------------------------------

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from datetime import date, datetime
 from functools import cached_property
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from pydantic import Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -32,6 +34,8 @@ _LABELS = {
     "fee_scale": "收费方式（count 按件 / volume 按量）",
     "fee_payment": "缴费方式说明",
     "template_dir": "文书模板覆盖目录",
+    "scan_interval_seconds": "期限扫描间隔（秒）",
+    "today": "今天的日期（YYYY-MM-DD）",
 }
 
 
@@ -52,6 +56,8 @@ class Settings(BaseSettings):
         fee_scale: ``count`` (按件) or ``volume`` (按量), Fee Measures Art. 6.
         fee_payment: how to pay, printed on the fee notice.
         template_dir: folder whose files override the packaged letter templates by name.
+        scan_interval_seconds: how often ``disclosure scheduler run`` scans for alerts.
+        today: fixes "today" (demos, tests, replaying a day); otherwise the agency's date.
     """
 
     model_config = SettingsConfigDict(env_prefix="DISCLOSURE_", extra="ignore")
@@ -74,6 +80,8 @@ class Settings(BaseSettings):
         default="请持本通知书到本机关财务室缴纳，或通过非税收入统一缴款码缴纳", max_length=200
     )
     template_dir: Path | None = None
+    scan_interval_seconds: int = Field(default=600, ge=1, le=86400)
+    today: date | None = None
 
     @field_validator("database_url")
     @classmethod
@@ -116,6 +124,12 @@ class Settings(BaseSettings):
                 message=f"配置项 {env}（{_LABELS.get(name, name)}）无效："
                 f"{str(first['msg']).removeprefix('Value error, ')}",
             ) from None
+
+    def agency_today(self) -> date:
+        """Today where the agency is (a scan at 23:30 UTC already counts the next day)."""
+        if self.today is not None:
+            return self.today
+        return datetime.now(ZoneInfo(self.agency_timezone)).date()
 
     @cached_property
     def rules(self) -> RuleSet:

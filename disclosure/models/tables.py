@@ -11,6 +11,7 @@ from datetime import date, datetime
 from decimal import Decimal
 
 from sqlalchemy import (
+    BigInteger,
     Boolean,
     Date,
     DateTime,
@@ -179,3 +180,50 @@ class Letter(Base):
     content_sha256: Mapped[str] = mapped_column(String(64))
     context: Mapped[str] = mapped_column(Text)
     html: Mapped[str] = mapped_column(Text)
+
+
+class Alert(Base):
+    """One alert per (case, condition, limit date): raised once, cleared when it no longer holds."""
+
+    __tablename__ = "alerts"
+    __table_args__ = (
+        UniqueConstraint("case_id", "condition", "limit_date", name="uq_alert_once"),
+        Index("ix_alerts_open", "condition", "cleared_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"))
+    condition: Mapped[str] = mapped_column(String(40))
+    limit_date: Mapped[date] = mapped_column(Date)
+    proposed_step: Mapped[str | None] = mapped_column(String(40))
+    raised_on: Mapped[date] = mapped_column(Date)
+    raised_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    cleared_on: Mapped[date | None] = mapped_column(Date)
+    cleared_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class SchedulerRun(Base):
+    """One scan: which node ran it for which day and interval slot, and what it changed."""
+
+    __tablename__ = "scheduler_runs"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slot: Mapped[int | None] = mapped_column(BigInteger, unique=True)
+    node: Mapped[str] = mapped_column(String(100))
+    today: Mapped[date] = mapped_column(Date)
+    started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    raised: Mapped[int] = mapped_column(Integer)
+    cleared: Mapped[int] = mapped_column(Integer)
+    recomputed: Mapped[int] = mapped_column(Integer)
+
+
+class CalendarState(Base):
+    """The calendar the stored limits were computed with (a single row)."""
+
+    __tablename__ = "calendar_state"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    fingerprint: Mapped[str] = mapped_column(String(64))
+    description: Mapped[str] = mapped_column(String(200))
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

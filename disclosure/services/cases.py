@@ -10,7 +10,7 @@ import re
 from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import func, select
@@ -339,6 +339,40 @@ def _apply(
         reason=command.note,
         payload=payload,
     )
+
+
+SYSTEM_ACTOR = "system"
+
+
+def recompute_limits(
+    session: Session, settings: Settings, case: Case, now: datetime, note: str
+) -> int:
+    """Recompute a case's stored limits with the current calendar; record a move in the trail.
+
+    Returns 1 if anything moved (and an audit event was written), else 0.
+    """
+    state = State(case.state)
+    facts = _facts(case)
+    limits = compute_limits(settings.calendar, facts.received_on, facts.events, settings.rules)
+    columns = ("reply_due", *(f"{key}_due" for key in _LIMIT_COLUMNS), "limits_provisional")
+    before = {column: getattr(case, column) for column in columns}
+    _store_limits(case, state, limits)
+    after = {column: getattr(case, column) for column in columns}
+    if after == before:
+        return 0
+    seq = case.version + 1
+    case.version = seq
+    moved = {
+        column: [str(before[column]), str(after[column])]
+        for column in columns
+        if before[column] != after[column]
+    }
+    append_event(
+        session, case, seq=seq, at=now, actor=SYSTEM_ACTOR, actor_role=SYSTEM_ACTOR,
+        trigger="recompute_limits", from_state=state.value, to_state=state.value, reason=note,
+        payload={"limits": _limits_payload(limits), "moved": moved},
+    )  # fmt: skip
+    return 1
 
 
 def _fee(session: Session, case: Case, settings: Settings, pages: int | None) -> Fee:

@@ -1,0 +1,216 @@
+"""Scanning for the alert conditions of ogi-rules §9, listing alerts, and the iCalendar feed.
+
+A scan is set-based SQL over the indexed limit columns: for each condition one
+``INSERT … SELECT … ON CONFLICT`` raises the alerts that hold today (the unique constraint
+makes a repeat a no-op) and one ``UPDATE … WHERE NOT EXISTS`` clears those that no longer
+hold. Both touch only cases whose limit falls in the condition's date range, so a scan costs
+in proportion to the alerts, not to the number of cases.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Any, cast
+
+from sqlalchemy import CursorResult, bindparam, select, text
+from sqlalchemy.orm import Session, selectinload
+
+from disclosure.calendar_source import calendar_fingerprint
+from disclosure.config import Settings
+from disclosure.errors import RuleViolation
+from disclosure.models.tables import Alert, Applicant, CalendarState, Case
+from disclosure.services.cases import recompute_limits
+from disclosure.workflow.alerts import CONDITIONS, CONDITIONS_BY_KEY, Condition, date_range
+from disclosure.workflow.application import mask_id
+from disclosure.workflow.states import OPEN_STATES
+
+_RAISE = """
+INSERT INTO alerts (case_id, condition, limit_date, proposed_step, raised_on, raised_at)
+SELECT id, :condition, {column}, :proposed, :today, :now FROM cases
+WHERE state IN :states AND {column} BETWEEN :first AND :last
+ON CONFLICT (case_id, condition, limit_date)
+DO UPDATE SET cleared_on = NULL, cleared_at = NULL WHERE alerts.cleared_at IS NOT NULL
+"""
+_CLEAR = """
+UPDATE alerts SET cleared_on = :today, cleared_at = :now
+WHERE condition = :condition AND cleared_at IS NULL AND NOT EXISTS (
+    SELECT 1 FROM cases
+    WHERE cases.id = alerts.case_id AND cases.state IN :states
+      AND cases.{column} = alerts.limit_date AND cases.{column} BETWEEN :first AND :last
+)
+"""
+
+
+@dataclass(frozen=True)
+class ScanCounts:
+    raised: int
+    cleared: int
+    recomputed: int
+    by_condition: dict[str, int]
+
+
+def _statement(template: str, condition: Condition) -> Any:
+    # The column comes from the fixed CONDITIONS table, never from input.
+    return text(template.format(column=condition.column)).bindparams(
+        bindparam("states", expanding=True)
+    )
+
+
+def scan(session: Session, settings: Settings, today: date, now: datetime) -> ScanCounts:
+    """Raise and clear every alert for ``today`` in the caller's transaction."""
+    recomputed = recompute_limits_if_calendar_changed(session, settings, now)
+    raised = cleared = 0
+    by_condition: dict[str, int] = {}
+    for condition in CONDITIONS:
+        n = getattr(settings, condition.threshold) if condition.threshold else 0
+        first, last = date_range(condition, settings.calendar, today, n)
+        params = {
+            "condition": condition.key, "proposed": condition.proposed_step, "today": today,
+            "now": now, "states": sorted(s.value for s in condition.states),
+            "first": first, "last": last,
+        }  # fmt: skip
+        raised_now = _rowcount(session, _statement(_RAISE, condition), params)
+        cleared += _rowcount(session, _statement(_CLEAR, condition), params)
+        raised += raised_now
+        by_condition[condition.key] = raised_now
+    return ScanCounts(raised, cleared, recomputed, by_condition)
+
+
+def _rowcount(session: Session, statement: Any, params: dict[str, Any]) -> int:
+    result = cast(CursorResult[Any], session.execute(statement, params))
+    return result.rowcount or 0
+
+
+def recompute_limits_if_calendar_changed(
+    session: Session, settings: Settings, now: datetime
+) -> int:
+    """After a holiday update, recompute the limits of open cases; returns how many moved."""
+    fingerprint, description = calendar_fingerprint(settings.calendar_override)
+    state = session.get(CalendarState, 1)
+    if state is None:  # first scan: the stored limits were computed with this calendar
+        session.add(CalendarState(id=1, fingerprint=fingerprint, description=description,
+                                  updated_at=now))  # fmt: skip
+        return 0
+    if state.fingerprint == fingerprint:
+        return 0
+    moved = 0
+    open_cases = (
+        select(Case)
+        .where(Case.state.in_([s.value for s in OPEN_STATES]))
+        .options(selectinload(Case.clock_events))
+        .order_by(Case.id)
+        .execution_options(yield_per=500)
+    )
+    note = f"工作日历更新：{state.description} → {description}"
+    for case in session.scalars(open_cases):
+        moved += recompute_limits(session, settings, case, now, note)
+    state.fingerprint, state.description, state.updated_at = fingerprint, description, now
+    return moved
+
+
+# -- reading -----------------------------------------------------------------------------
+
+#: Conditions a clerk acts on; supervisors see every condition.
+CLERK_CONDITIONS = frozenset(
+    {c.key for c in CONDITIONS if c.proposed_step} | {"correction_notice_approaching"}
+)
+
+
+@dataclass(frozen=True)
+class AlertRow:
+    case_id: int
+    condition: Condition
+    limit_date: date
+    working_days_left: int
+    applicant: str
+    id_masked: str
+    raised_on: date
+
+
+def mask_name(name: str) -> str:
+    """Keep the first character of a person's name (张**); organisations stay readable."""
+    return name if len(name) > 4 else name[:1] + "*" * (len(name) - 1)
+
+
+def open_alerts(
+    session: Session,
+    settings: Settings,
+    today: date,
+    *,
+    role: str = "supervisor",
+    kinds: list[str] | None = None,
+) -> list[AlertRow]:
+    if role not in ("supervisor", "clerk"):
+        raise RuleViolation("role", "one_of", f"角色“{role}”无效，可选：supervisor、clerk")
+    for kind in kinds or []:
+        if kind not in CONDITIONS_BY_KEY:
+            raise RuleViolation(
+                "kind", "one_of", f"提醒类别“{kind}”无效，可选：{'、'.join(CONDITIONS_BY_KEY)}"
+            )
+    query = (
+        select(Alert, Applicant.name, Applicant.id_number)
+        .join(Case, Case.id == Alert.case_id)
+        .join(Applicant, Applicant.id == Case.applicant_id)
+        .where(Alert.cleared_at.is_(None))
+        .order_by(Alert.limit_date, Alert.case_id)
+    )
+    wanted = set(kinds or CONDITIONS_BY_KEY)
+    if role == "clerk":
+        wanted &= CLERK_CONDITIONS
+    query = query.where(Alert.condition.in_(sorted(wanted)))
+    cal = settings.calendar
+    return [
+        AlertRow(
+            alert.case_id,
+            CONDITIONS_BY_KEY[alert.condition],
+            alert.limit_date,
+            cal.working_days_between(today, alert.limit_date),
+            mask_name(name),
+            mask_id(number),
+            alert.raised_on,
+        )  # fmt: skip
+        for alert, name, number in session.execute(query)
+    ]
+
+
+_LIMIT_LABELS = {
+    "reply_due": "答复期限",
+    "correction_notice_due": "补正告知期限",
+    "correction_period_due": "补正期限",
+    "third_party_due": "第三方答复期限",
+    "agency_due": "其他机关答复期限",
+    "fee_due": "缴费期限",
+}
+
+
+def ics_feed(session: Session, settings: Settings, today: date, days: int = 60) -> bytes:
+    """An iCalendar feed of every open case's limits in the next ``days`` calendar days."""
+    from icalendar import Calendar, Event
+
+    feed = Calendar()
+    feed.add("prodid", "-//disclosure//time limits//ZH")
+    feed.add("version", "2.0")
+    feed.add("x-wr-calname", f"{settings.agency_name} 依申请公开期限")
+    horizon = today + timedelta(days=days)
+    cases = session.execute(
+        select(Case, Applicant.name)
+        .join(Applicant, Applicant.id == Case.applicant_id)
+        .where(Case.state.in_([s.value for s in OPEN_STATES]))
+        .order_by(Case.id)
+    )
+    for case, name in cases:
+        for column, label in _LIMIT_LABELS.items():
+            due: date | None = getattr(case, column)
+            if due is None or not today <= due <= horizon:
+                continue
+            event = Event()
+            event.add("uid", f"case-{case.id}-{column}-{due.isoformat()}@disclosure")
+            event.add("summary", f"{label}：案件{case.id}（{mask_name(name)}）")
+            event.add("dtstart", due)
+            event.add("dtend", due + timedelta(days=1))
+            event.add("dtstamp", datetime(today.year, today.month, today.day))
+            if case.limits_provisional:
+                event.add("description", "临时日期：所在年度节假日尚未公布")
+            feed.add_component(event)
+    return bytes(feed.to_ical())
