@@ -25,15 +25,6 @@ PG_ADMIN_URL = os.environ.get(
     "DISCLOSURE_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 )
 TODAY = date(2026, 11, 24)
-TABLES = (
-    "letters",
-    "letter_counters",
-    "audit_events",
-    "clock_events",
-    "cases",
-    "applicants",
-    "users",
-)
 
 
 @pytest.fixture(scope="session")
@@ -68,7 +59,13 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Any) -> str:
     with engine.begin() as conn:
         exists = conn.execute(text("SELECT to_regclass('public.cases')")).scalar()
         if exists:
-            conn.execute(text(f"TRUNCATE {', '.join(TABLES)} RESTART IDENTITY CASCADE"))
+            tables = conn.execute(
+                text(
+                    "SELECT tablename FROM pg_tables WHERE schemaname = 'public'"
+                    " AND tablename <> 'alembic_version'"
+                )
+            ).scalars()
+            conn.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
     engine.dispose()
     return url
 
