@@ -334,3 +334,32 @@ def test_letters_are_listed_printed_and_exported_in_batch(sqlite_cli: Cli, tmp_p
                                          expect=2).stderr  # fmt: skip
     assert "状态“x”无效" in sqlite_cli("letter", "batch", "--state", "x", "--out", str(batch),
                                        expect=2).stderr  # fmt: skip
+
+
+def test_scan_once_then_alerts_and_the_calendar_feed(sqlite_cli: Cli, tmp_path: Path) -> None:
+    sqlite_cli("user", "add", "alice", "--role", "clerk")
+    overdue = _register(sqlite_cli, "2026-09-01")
+    scanned = sqlite_cli("scheduler", "scan-once").stdout
+    assert "已超过答复期限" in scanned and "新增 1 条" in scanned
+    assert "新增 0 条" in sqlite_cli("scheduler", "scan-once").stdout
+    listed = sqlite_cli("alerts").stdout
+    assert f"│ {overdue} " in listed and "张*" in listed and ID_NUMBER not in listed
+    assert "，0条）" in sqlite_cli("alerts", "--role", "clerk").stdout
+    assert "提醒类别“nope”无效" in sqlite_cli("alerts", "--kind", "nope", expect=2).stderr
+    assert "角色“boss”无效" in sqlite_cli("alerts", "--role", "boss", expect=2).stderr
+    feed = tmp_path / "limits.ics"
+    sqlite_cli("alerts", "ics", "--out", str(feed))
+    assert feed.read_text(encoding="utf-8").startswith("BEGIN:VCALENDAR")
+    replay = sqlite_cli("scheduler", "scan-once", "--today", "2026-13-40", expect=2)
+    assert "不是有效日期" in replay.stderr
+
+
+def test_an_interrupted_write_leaves_no_partial_file(tmp_path: Path) -> None:
+    from disclosure.cli import _write_atomically
+
+    target = tmp_path / "letter.pdf"
+    with pytest.raises(TypeError):  # the write fails after the .part file was opened
+        _write_atomically(target, "not bytes")  # type: ignore[arg-type]
+    assert list(tmp_path.iterdir()) == []
+    _write_atomically(target, b"%PDF-1.7")
+    assert [p.name for p in tmp_path.iterdir()] == ["letter.pdf"]
