@@ -153,14 +153,14 @@ def _guard_request_correction(m: _Model) -> None:
         )
 
 
-def _guard_window_over(key: str, what: str) -> Callable[[_Model], None]:
+def _guard_window_over(key: str, what: str, refused: str) -> Callable[[_Model], None]:
+    """The action only makes sense once the window has ended (its last day still counts)."""
+
     def guard(m: _Model) -> None:
         limit = getattr(_limits_with(m, None), key)
         if limit is not None and m.command.on <= limit.due:
             raise DeadlineError(
-                "on",
-                f"{key}_running",
-                f"{what}至{cn_date(limit.due)}届满，届满前不得视为放弃申请",
+                "on", f"{key}_running", f"{what}至{cn_date(limit.due)}届满，届满前{refused}"
             )
 
     return guard
@@ -215,19 +215,6 @@ def _guard_late_unless_reason(key: str, what: str, consequence: str) -> Callable
     return guard
 
 
-def _guard_window_ended(key: str, what: str) -> Callable[[_Model], None]:
-    def guard(m: _Model) -> None:
-        limit = getattr(_limits_with(m, None), key)
-        if limit is not None and m.command.on <= limit.due:
-            raise DeadlineError(
-                "on",
-                f"{key}_running",
-                f"{what}至{cn_date(limit.due)}届满，届满前不能登记“逾期未答复”",
-            )
-
-    return guard
-
-
 def _guard_reason_required(m: _Model) -> None:
     if not m.command.note.strip():
         label = TRANSITIONS_BY_TRIGGER[m.command.trigger].label
@@ -273,8 +260,8 @@ def _guard_not_drafter(m: _Model) -> None:
 
 _GUARDS: dict[str, Callable[[_Model], None]] = {
     "request_correction": _guard_request_correction,
-    "abandon_correction": _guard_window_over("correction_period", "补正期限"),
-    "abandon_fee": _guard_window_over("fee", "缴费期限"),
+    "abandon_correction": _guard_window_over("correction_period", "补正期限", "不得视为放弃申请"),
+    "abandon_fee": _guard_window_over("fee", "缴费期限", "不得视为放弃申请"),
     "extend": _guard_extend,
     "set_due": _guard_set_due,
     "draft_reply": _guard_draft_reply,
@@ -284,8 +271,10 @@ _GUARDS: dict[str, Callable[[_Model], None]] = {
         "correction_period", "补正期限", "视为放弃申请（第三十条）"
     ),
     "fee_paid": _guard_late_unless_reason("fee", "缴费期限", "视为放弃申请（收费办法）"),
-    "third_party_no_reply": _guard_window_ended("third_party", "第三方答复期限"),
-    "agency_no_reply": _guard_window_ended("agency", "其他机关答复期限"),
+    "third_party_no_reply": _guard_window_over(
+        "third_party", "第三方答复期限", "不能登记“逾期未答复”"
+    ),
+    "agency_no_reply": _guard_window_over("agency", "其他机关答复期限", "不能登记“逾期未答复”"),
     "withdraw": _guard_reason_required,
 }
 
