@@ -51,6 +51,7 @@ bench: $(STAMP) system-deps postgres
 	$(BIN)/python bench/deadlines.py
 	$(BIN)/python bench/letters.py
 	DISCLOSURE_TEST_POSTGRES_URL=$(PG_URL) $(BIN)/python bench/transitions.py
+	DISCLOSURE_TEST_POSTGRES_URL=$(PG_URL) $(BIN)/python bench/alerts.py
 
 clean:
 	rm -rf $(VENV) *.egg-info .pytest_cache .mypy_cache .hypothesis

@@ -30,7 +30,8 @@ INSERT INTO alerts (case_id, condition, limit_date, proposed_step, raised_on, ra
 SELECT id, :condition, {column}, :proposed, :today, :now FROM cases
 WHERE state IN :states AND {column} BETWEEN :first AND :last
 ON CONFLICT (case_id, condition, limit_date)
-DO UPDATE SET cleared_on = NULL, cleared_at = NULL WHERE alerts.cleared_at IS NOT NULL
+DO UPDATE SET cleared_on = NULL, cleared_at = NULL, raised_on = :today, raised_at = :now
+WHERE alerts.cleared_at IS NOT NULL
 """
 _CLEAR = """
 UPDATE alerts SET cleared_on = :today, cleared_at = :now
