@@ -417,7 +417,8 @@ def case_show(case_id: CaseId) -> None:
     from disclosure.services import cases
     from disclosure.workflow.machine import available_triggers
 
-    view = cases.get_case(_open(), case_id)
+    service = _open()
+    view = cases.get_case(service, case_id)
     out.print(
         f"[bold]案件 {view.id}[/bold]  状态：[bold]{STATE_LABELS[view.state]}[/bold]"
         f"{'（计时暂停）' if view.paused else ''}  版本：{view.version}"
@@ -451,6 +452,14 @@ def case_show(case_id: CaseId) -> None:
             event.reason,
         )
     out.print(trail)
+    from disclosure.letters.kinds import KINDS, LetterKind
+    from disclosure.services.letters import list_letters
+
+    with service.uow() as uow:
+        letters = list_letters(uow.session, case_id)
+    if letters:
+        issued = "；".join(f"{KINDS[LetterKind(x.kind)].title} {x.number}" for x in letters)
+        out.print(f"已发文书：{issued}")
     menu = "、".join(t.replace("_", "-") for t in available_triggers(view.state))
     out.print(f"可用操作：{menu or '无（已办结）'}")
 
