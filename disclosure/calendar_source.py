@@ -52,15 +52,20 @@ def _override_error(path: Path, detail: str) -> ConfigurationError:
     )
 
 
-def _read_override(path: Path) -> dict[str, Any]:
+def _override_bytes(path: Path) -> bytes:
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        return path.read_bytes()
     except FileNotFoundError:
         raise _override_error(path, "文件不存在") from None
-    except UnicodeDecodeError:
-        raise _override_error(path, "文件须为 UTF-8 编码") from None
     except OSError as exc:
         raise _override_error(path, f"无法读取（{exc.strerror}）") from None
+
+
+def _parse_override(path: Path, content: bytes) -> dict[str, Any]:
+    try:
+        data = tomllib.loads(content.decode("utf-8"))
+    except UnicodeDecodeError:
+        raise _override_error(path, "文件须为 UTF-8 编码") from None
     except tomllib.TOMLDecodeError as exc:
         raise _override_error(path, f"TOML 格式错误（{exc}）") from None
     unknown = set(data) - set(_SECTIONS) - {"coverage_year"}
@@ -93,21 +98,29 @@ def calendar_fingerprint(override: Path | None = None) -> tuple[str, str]:
     parts = [package_source(), str(cal.coverage_year)]
     description = f"{package_source()}，节假日覆盖至{cal.coverage_year}年"
     if override is not None:
-        parts.append(override.read_bytes().hex())
+        parts.append(_override_bytes(override).hex())
         description += f"，本地覆盖文件 {override.name}"
     return hashlib.sha256("|".join(parts).encode()).hexdigest(), description
 
 
-@lru_cache(maxsize=8)
 def load_calendar(override: Path | None = None) -> WorkingCalendar:
-    """The calendar the whole product uses (cached: building it takes ~30 ms)."""
+    """The calendar the whole product uses.
+
+    The override file is read on every call and the calendar is cached by its content, so an
+    edited file takes effect in a long-running process (building one takes ~30 ms).
+    """
+    return _build_calendar(override, _override_bytes(override) if override else None)
+
+
+@lru_cache(maxsize=8)
+def _build_calendar(override: Path | None, content: bytes | None) -> WorkingCalendar:
     source = package_source()
     holidays = {d: _CHINESE_NAMES.get(n, n) for d, n in constants.holidays.items()}
     workdays = {d: f"{_CHINESE_NAMES.get(n, n)}调休上班" for d, n in constants.workdays.items()}
     sources = dict.fromkeys([*holidays, *workdays], source)
     coverage_year = max(constants.holidays).year
-    if override is not None:
-        data = _read_override(override)
+    if override is not None and content is not None:
+        data = _parse_override(override, content)
         origin = f"本地覆盖文件 {override.name}"
         for entry in data.get("add_holiday", []):
             holidays[entry["date"]] = entry["note"]

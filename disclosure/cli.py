@@ -13,7 +13,7 @@ import os
 import re
 import sys
 from collections.abc import Callable, Mapping
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -646,6 +646,14 @@ def letter_batch(
     from disclosure.services.letters import letters_in_state
 
     _check_format(fmt)
+    from disclosure.letters.kinds import LetterKind
+
+    if kind is not None and kind not in {k.value for k in LetterKind}:
+        raise RuleViolation(
+            "kind",
+            "one_of",
+            f"文书类别“{kind}”无效，可选：{'、'.join(k.value for k in LetterKind)}",
+        )
     try:
         State(state)
     except ValueError:
@@ -703,8 +711,10 @@ def scheduler_scan_once(
     from disclosure.workflow.alerts import CONDITIONS
 
     service = _open()
-    day = _date_option(today, "today", _today(service.settings))
-    outcome = run_scan(service, day, slot=None, node=node_name())
+    real_today = _today(service.settings)
+    day = _date_option(today, "today", real_today)
+    dry_run = day != real_today  # replaying another day must not rewrite today's alerts
+    outcome = run_scan(service, day, slot=None, node=node_name(), dry_run=dry_run)
     if outcome.counts is None:
         out.print(f"未扫描：{outcome.skipped}")
         return
@@ -716,6 +726,8 @@ def scheduler_scan_once(
     out.print(
         f"新增 {counts.raised} 条，解除 {counts.cleared} 条，因日历更新重算 {counts.recomputed} 件。"
     )
+    if dry_run:
+        out.print(f"（以{cn_date(day)}为今天试算，未保存：当前提醒不变）")
 
 
 @alerts_app.callback()
@@ -735,8 +747,21 @@ def alerts_list(
 
     service = _open()
     today = _today(service.settings)
+    from disclosure.services.alerts import last_scan
+
     with service.uow() as uow:
         rows = open_alerts(uow.session, service.settings, today, role=role, kinds=kind)
+        latest = last_scan(uow.session)
+    if latest is None:
+        err.print(
+            "[yellow]尚未扫描过期限：请运行 disclosure scheduler run（或 scan-once）[/yellow]"
+        )
+    elif (
+        service.now() - _aware(latest)
+    ).total_seconds() > 2 * service.settings.scan_interval_seconds:
+        err.print(
+            f"[yellow]最近一次扫描在 {_aware(latest):%Y-%m-%d %H:%M} UTC，调度器可能已停止[/yellow]"
+        )
     table = Table("案件", "提醒", "申请人", "证件号", "期限", "剩余工作日", "建议操作",
                   title=f"期限提醒（{cn_date(today)}，{len(rows)}条）")  # fmt: skip
     for row in rows:
@@ -790,6 +815,10 @@ def demo(
 
 
 # -- entry point -------------------------------------------------------------------------
+
+
+def _aware(moment: datetime) -> datetime:
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def _first_line(error: object) -> str:
@@ -851,6 +880,10 @@ def main(argv: list[str] | None = None) -> None:
             sys.exit(0)  # the help has been shown; asking for it is not an error
         err.print(f"[red]输入有误：[/red]{_usage_message(exc)}（运行 disclosure --help 查看用法）")
         sys.exit(getattr(exc, "exit_code", 2))
+    except OSError as exc:
+        where = f"（{exc.filename}）" if exc.filename else ""
+        err.print(f"[red]文件操作失败{where}：[/red]{exc.strerror or exc}（请检查 --out 等路径）")
+        sys.exit(2)
     except OperationalError as exc:
         # str(exc) would echo the statement's parameters (personal data): show the driver's
         # first line only, and the address without its password.

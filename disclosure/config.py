@@ -70,14 +70,16 @@ class Settings(BaseSettings):
     correction_period_days: int = Field(default=15, ge=1, le=60)
     calendar_override: Path | None = None
     agency_prefix: str = Field(default="示审依申", min_length=1, max_length=20)
-    agency_address: str = Field(default="示例市人民路1号", max_length=100)
-    agency_contact: str = Field(default="王晓梅", max_length=30)
-    agency_phone: str = Field(default="0591-12345678", max_length=30)
+    agency_address: str = Field(default="示例市人民路1号", min_length=1, max_length=100)
+    agency_contact: str = Field(default="王晓梅", min_length=1, max_length=30)
+    agency_phone: str = Field(default="0591-12345678", min_length=1, max_length=30)
     reconsideration_body: str = Field(default="示例市人民政府", min_length=2, max_length=60)
     court: str = Field(default="示例市人民法院", min_length=2, max_length=60)
     fee_scale: FeeScale = FeeScale.BY_VOLUME
     fee_payment: str = Field(
-        default="请持本通知书到本机关财务室缴纳，或通过非税收入统一缴款码缴纳", max_length=200
+        default="请持本通知书到本机关财务室缴纳，或通过非税收入统一缴款码缴纳",
+        min_length=1,
+        max_length=200,
     )
     template_dir: Path | None = None
     scan_interval_seconds: int = Field(default=600, ge=1, le=86400)
@@ -135,8 +137,9 @@ class Settings(BaseSettings):
     def rules(self) -> RuleSet:
         return RuleSet(correction_period_days=self.correction_period_days)
 
-    @cached_property
+    @property
     def calendar(self) -> WorkingCalendar:
+        """Not cached here: ``load_calendar`` caches by the override file's content."""
         from disclosure.calendar_source import load_calendar
 
         return load_calendar(self.calendar_override)

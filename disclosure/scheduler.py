@@ -29,7 +29,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from disclosure.config import Settings
 from disclosure.models.tables import SchedulerRun
-from disclosure.services.alerts import ScanCounts, scan
+from disclosure.services.alerts import ScanCounts, recompute_after_calendar_change, scan
 from disclosure.services.unit_of_work import App
 
 log = logging.getLogger("disclosure.scheduler")
@@ -50,9 +50,14 @@ def node_name() -> str:
     return f"{socket.gethostname()}:{os.getpid()}"
 
 
-def run_scan(app: App, today: date, *, slot: int | None, node: str) -> ScanOutcome:
-    """One scan in one transaction; ``slot`` None means a manual scan outside the schedule."""
+def run_scan(
+    app: App, today: date, *, slot: int | None, node: str, dry_run: bool = False
+) -> ScanOutcome:
+    """One scan in one transaction; ``slot`` None means a manual scan outside the schedule;
+    ``dry_run`` computes the counts and rolls everything back."""
     now = app.now()
+    # A holiday update first: limits must be right before alerts are judged on them.
+    recomputed = 0 if dry_run else recompute_after_calendar_change(app, now)
     with app.uow() as uow:
         session = uow.session
         dialect = session.get_bind().dialect.name
@@ -73,11 +78,12 @@ def run_scan(app: App, today: date, *, slot: int | None, node: str) -> ScanOutco
         ).scalar()
         if run_id is None:
             return ScanOutcome(None, "this interval was already scanned")
-        counts = scan(session, app.settings, today, now)
+        counts = scan(session, app.settings, today, now, recomputed)
         run = session.scalars(select(SchedulerRun).where(SchedulerRun.id == run_id)).one()
         run.finished_at = app.now()
         run.raised, run.cleared, run.recomputed = counts.raised, counts.cleared, counts.recomputed
-        uow.commit()
+        if not dry_run:
+            uow.commit()
         return ScanOutcome(counts)
 
 

@@ -130,8 +130,8 @@ BASES: dict[tuple[str, str], Basis] = {
         "申请人申请公开政府信息的数量、频次明显超过合理范围，行政机关可以要求申请人说明理由；行政机关认为申请理由不合理的，告知申请人不予处理",
     ),
     ("not_handled", "confirm_or_reissue"): Basis(
-        "第三十九条",
-        "要求行政机关确认或者重新出具已获取的信息，不属于政府信息公开申请，行政机关不作为政府信息公开申请处理",
+        "第二条",
+        "政府信息是指行政机关在履行行政管理职能过程中制作或者获取的，以一定形式记录、保存的信息；要求行政机关确认或者重新出具已获取的信息，不是申请获取政府信息",
     ),
     ("other", "other"): Basis(
         "第三十六条",
@@ -154,3 +154,15 @@ for (_outcome, _reason), _basis in list(BASES.items()):
             "申请公开的信息中含有不应当公开或者不属于政府信息的内容，但是能够作区分处理的，"
             f"行政机关应当向申请人提供可以公开的政府信息内容，并对不予公开的内容说明理由；{_basis.text}",
         )
+
+#: How a withholding reason reads inside a sentence ("您申请的政府信息…，本机关决定不予公开").
+WITHHOLD_PHRASES = {
+    "state_secret": "属于依法确定为国家秘密的政府信息",
+    "law_prohibited": "属于法律、行政法规禁止公开的政府信息",
+    "three_safety_stability": "公开后可能危及国家安全、公共安全、经济安全或者社会稳定",
+    "third_party_rights": "涉及商业秘密、个人隐私等，公开会对第三方合法权益造成损害",
+    "internal_affairs": "属于行政机关的内部事务信息",
+    "process_info": "属于行政机关在履行行政管理职能过程中形成的过程性信息",
+    "enforcement_file": "属于行政执法案卷信息",
+    "administrative_query": "属于有关法律、行政法规对获取另有特别规定的信息",
+}

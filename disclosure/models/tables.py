@@ -44,6 +44,7 @@ class User(Base):
 
 class Applicant(Base):
     __tablename__ = "applicants"
+    __table_args__ = (Index("ix_applicants_identity", "id_number", "id_type"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     kind: Mapped[str] = mapped_column(String(30))

@@ -18,9 +18,10 @@ from sqlalchemy.orm import Session, selectinload
 
 from disclosure.calendar_source import calendar_fingerprint
 from disclosure.config import Settings
-from disclosure.errors import RuleViolation
-from disclosure.models.tables import Alert, Applicant, CalendarState, Case
+from disclosure.errors import ConflictError, RuleViolation
+from disclosure.models.tables import Alert, Applicant, CalendarState, Case, SchedulerRun
 from disclosure.services.cases import recompute_limits
+from disclosure.services.unit_of_work import App
 from disclosure.workflow.alerts import CONDITIONS, CONDITIONS_BY_KEY, Condition, date_range
 from disclosure.workflow.application import mask_id
 from disclosure.workflow.states import OPEN_STATES
@@ -58,9 +59,10 @@ def _statement(template: str, condition: Condition) -> Any:
     )
 
 
-def scan(session: Session, settings: Settings, today: date, now: datetime) -> ScanCounts:
+def scan(
+    session: Session, settings: Settings, today: date, now: datetime, recomputed: int = 0
+) -> ScanCounts:
     """Raise and clear every alert for ``today`` in the caller's transaction."""
-    recomputed = recompute_limits_if_calendar_changed(session, settings, now)
     raised = cleared = 0
     by_condition: dict[str, int] = {}
     for condition in CONDITIONS:
@@ -83,34 +85,68 @@ def _rowcount(session: Session, statement: Any, params: dict[str, Any]) -> int:
     return result.rowcount or 0
 
 
-def recompute_limits_if_calendar_changed(
-    session: Session, settings: Settings, now: datetime
-) -> int:
-    """After a holiday update, recompute the limits of open cases; returns how many moved."""
+def recompute_after_calendar_change(app: App, now: datetime, batch_size: int = 200) -> int:
+    """After a holiday update, recompute the stored limits of every open case.
+
+    Runs in batches of their own transactions (not inside a scan): a clerk's concurrent
+    change to one case only postpones that batch to the next scan. The new calendar is
+    recorded once every batch went through. Returns how many cases' limits moved.
+    """
+    settings = app.settings
     fingerprint, description = calendar_fingerprint(settings.calendar_override)
-    state = session.get(CalendarState, 1)
-    if state is None:  # first scan: the stored limits were computed with this calendar
-        session.add(CalendarState(id=1, fingerprint=fingerprint, description=description,
-                                  updated_at=now))  # fmt: skip
-        return 0
-    if state.fingerprint == fingerprint:
-        return 0
-    moved = 0
-    open_cases = (
-        select(Case)
-        .where(Case.state.in_([s.value for s in OPEN_STATES]))
-        .options(selectinload(Case.clock_events))
-        .order_by(Case.id)
-        .execution_options(yield_per=500)
-    )
-    note = f"工作日历更新：{state.description} → {description}"
-    for case in session.scalars(open_cases):
-        moved += recompute_limits(session, settings, case, now, note)
-    state.fingerprint, state.description, state.updated_at = fingerprint, description, now
+    with app.uow() as uow:
+        state = uow.session.get(CalendarState, 1)
+        if state is None:  # first scan: the stored limits were computed with this calendar
+            uow.session.add(CalendarState(id=1, fingerprint=fingerprint,
+                                          description=description, updated_at=now))  # fmt: skip
+            uow.commit()
+            return 0
+        if state.fingerprint == fingerprint:
+            return 0
+        note = f"工作日历更新：{state.description} → {description}"
+    moved, last_id, complete = 0, 0, True
+    open_states = [s.value for s in OPEN_STATES]
+    while True:
+        try:
+            with app.uow() as uow:
+                batch = list(uow.session.scalars(
+                    select(Case)
+                    .where(Case.state.in_(open_states), Case.id > last_id)
+                    .options(selectinload(Case.clock_events))
+                    .order_by(Case.id)
+                    .limit(batch_size)
+                ))  # fmt: skip
+                if not batch:
+                    break
+                last_id = batch[-1].id
+                moved_here = sum(
+                    recompute_limits(uow.session, settings, case, now, note) for case in batch
+                )
+                uow.commit()
+                moved += moved_here
+        except ConflictError:
+            complete = False  # a clerk got there first; this batch is redone next scan
+    if complete:
+        with app.uow() as uow:
+            state = uow.session.get(CalendarState, 1)
+            assert state is not None
+            state.fingerprint, state.description, state.updated_at = fingerprint, description, now
+            uow.commit()
     return moved
 
 
 # -- reading -----------------------------------------------------------------------------
+
+
+def last_scan(session: Session) -> datetime | None:
+    """When the last scan finished (None if none ever did)."""
+    return session.scalar(
+        select(SchedulerRun.finished_at)
+        .where(SchedulerRun.finished_at.is_not(None))
+        .order_by(SchedulerRun.finished_at.desc())
+        .limit(1)
+    )
+
 
 #: Conditions a clerk acts on; supervisors see every condition.
 CLERK_CONDITIONS = frozenset(
@@ -129,9 +165,9 @@ class AlertRow:
     raised_on: date
 
 
-def mask_name(name: str) -> str:
-    """Keep the first character of a person's name (张**); organisations stay readable."""
-    return name if len(name) > 4 else name[:1] + "*" * (len(name) - 1)
+def mask_name(name: str, kind: str) -> str:
+    """A natural person's name keeps its first character (张**); organisations stay readable."""
+    return name[:1] + "*" * (len(name) - 1) if kind == "person" else name
 
 
 def open_alerts(
@@ -150,7 +186,7 @@ def open_alerts(
                 "kind", "one_of", f"提醒类别“{kind}”无效，可选：{'、'.join(CONDITIONS_BY_KEY)}"
             )
     query = (
-        select(Alert, Applicant.name, Applicant.id_number)
+        select(Alert, Applicant.name, Applicant.kind, Applicant.id_number)
         .join(Case, Case.id == Alert.case_id)
         .join(Applicant, Applicant.id == Case.applicant_id)
         .where(Alert.cleared_at.is_(None))
@@ -167,11 +203,11 @@ def open_alerts(
             CONDITIONS_BY_KEY[alert.condition],
             alert.limit_date,
             cal.working_days_between(today, alert.limit_date),
-            mask_name(name),
+            mask_name(name, kind),
             mask_id(number),
             alert.raised_on,
         )  # fmt: skip
-        for alert, name, number in session.execute(query)
+        for alert, name, kind, number in session.execute(query)
     ]
 
 
@@ -195,19 +231,19 @@ def ics_feed(session: Session, settings: Settings, today: date, days: int = 60) 
     feed.add("x-wr-calname", f"{settings.agency_name} 依申请公开期限")
     horizon = today + timedelta(days=days)
     cases = session.execute(
-        select(Case, Applicant.name)
+        select(Case, Applicant.name, Applicant.kind)
         .join(Applicant, Applicant.id == Case.applicant_id)
         .where(Case.state.in_([s.value for s in OPEN_STATES]))
         .order_by(Case.id)
     )
-    for case, name in cases:
+    for case, name, kind in cases:
         for column, label in _LIMIT_LABELS.items():
             due: date | None = getattr(case, column)
             if due is None or not today <= due <= horizon:
                 continue
             event = Event()
             event.add("uid", f"case-{case.id}-{column}-{due.isoformat()}@disclosure")
-            event.add("summary", f"{label}：案件{case.id}（{mask_name(name)}）")
+            event.add("summary", f"{label}：案件{case.id}（{mask_name(name, kind)}）")
             event.add("dtstart", due)
             event.add("dtend", due + timedelta(days=1))
             event.add("dtstamp", datetime(today.year, today.month, today.day))

@@ -108,7 +108,10 @@ def _facts(case: Case) -> CaseFacts:
 
 
 def _store_limits(case: Case, state: State, limits: Limits) -> None:
-    case.reply_due = limits.reply.due if limits.reply else None
+    # A closed case owes no reply: clearing its limit keeps every alert range (and its index
+    # scan) to live cases, however much history accumulates. `case show` recomputes it.
+    live_reply = limits.reply is not None and state not in CLOSED_STATES
+    case.reply_due = limits.reply.due if live_reply and limits.reply else None
     for key, live_in in _LIMIT_COLUMNS.items():
         limit: Limit | None = getattr(limits, key)
         column = f"{key}_due"
@@ -309,6 +312,13 @@ def _apply(
     issued = []
     kinds = [LETTER_FOR_TRIGGER[command.trigger]] if command.trigger in LETTER_FOR_TRIGGER else []
     if command.trigger == "send" and inputs.letter.public_interest:
+        if case.outcome not in ("disclose", "partial") or not any(
+            e.kind == ClockKind.CONSULT_THIRD_PARTY.value for e in case.clock_events
+        ):
+            raise RuleViolation(
+                "public_interest", "no_objection_to_override",
+                "只有征求过第三方意见、且答复为予以公开或部分公开时，才能因公共利益决定公开并告知第三方",
+            )  # fmt: skip
         kinds.append(LetterKind.THIRD_PARTY_DECISION)
     for kind in kinds:
         letter_input = inputs.letter
@@ -377,12 +387,21 @@ def recompute_limits(
 
 def _fee(session: Session, case: Case, settings: Settings, pages: int | None) -> Fee:
     if settings.fee_scale is FeeScale.BY_COUNT:
-        return compute_fee(FeeScale.BY_COUNT, month_rank(session, case))
-    if pages is None:
+        fee, field = compute_fee(FeeScale.BY_COUNT, month_rank(session, case)), "month_rank"
+    elif pages is None:
         raise RuleViolation(
             "pages", "required", "本机关按量计收信息处理费，须给出所需信息的页数（--pages）"
         )
-    return compute_fee(FeeScale.BY_VOLUME, pages)
+    else:
+        fee, field = compute_fee(FeeScale.BY_VOLUME, pages), "pages"
+    if fee.amount == 0:
+        # Art. 42: information is provided free unless the volume or frequency is excessive;
+        # a zero fee would only stop the reply clock.
+        raise RuleViolation(
+            field, "no_fee_due",
+            f"按{fee.basis}计算应缴0元，未超过合理范围，不得发出收费通知（第四十二条）",
+        )  # fmt: skip
+    return fee
 
 
 def _load(session: Session, case_id: int) -> Case:

@@ -14,14 +14,14 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
 
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from disclosure.config import Settings
 from disclosure.errors import NotFound, RuleViolation
-from disclosure.letters.kinds import BASES, KINDS, REPLY_TITLES, LetterKind
+from disclosure.letters.kinds import BASES, KINDS, REPLY_TITLES, WITHHOLD_PHRASES, LetterKind
 from disclosure.letters.render import render_html
 from disclosure.models.tables import Applicant, Case, ClockEventRow, Letter, LetterCounter
 from disclosure.workflow.application import (
@@ -99,7 +99,7 @@ def base_context(
         ),
         "applicant": _present(
             name=applicant.name, id_masked=mask_id(applicant.id_number),
-            id_type=ID_TYPE_LABELS[IdType(applicant.id_type)], address=applicant.address,
+            id_type=ID_TYPE_LABELS[IdType(applicant.id_type)],
         ),
         "case": _present(
             id=case.id, received_on=cn_date(case.received_on), description=case.description,
@@ -162,6 +162,7 @@ def kind_context(
         return REPLY_TITLES[outcome], info.template.format(outcome=outcome), {"reply": _present(
             reason=OUTCOMES[outcome].reasons[reason], article=basis.article, basis=basis.text,
             detail=case.reply_detail, refer_to=case.refer_to,
+            phrase=WITHHOLD_PHRASES.get(reason),
         )}  # fmt: skip
     if kind is LetterKind.CLOSING:
         article = basis.article
@@ -213,10 +214,14 @@ def issue(
 
 
 def month_rank(session: Session, case: Case) -> int:
-    """This application's rank among the applicant's applications in its calendar month."""
+    """This application's rank among the applicant's applications received in its calendar
+    month, in the order they were registered."""
     start = case.received_on.replace(day=1)
     end = (start.replace(day=28) + timedelta(days=4)).replace(day=1)
-    same_applicant = select(Applicant.id).where(Applicant.id_number == case.applicant.id_number)
+    same_applicant = select(Applicant.id).where(
+        Applicant.id_type == case.applicant.id_type,
+        Applicant.id_number == case.applicant.id_number,
+    )
     rank = session.scalar(
         select(func.count())
         .select_from(Case)
@@ -224,10 +229,9 @@ def month_rank(session: Session, case: Case) -> int:
             Case.applicant_id.in_(same_applicant),
             Case.received_on >= start,
             Case.received_on < end,
-            or_(
-                Case.received_on < case.received_on,
-                and_(Case.received_on == case.received_on, Case.id <= case.id),
-            ),
+            # Registration order, not received date: a late-registered, back-dated
+            # application must not change the rank of one already charged.
+            Case.id <= case.id,
         )
     )
     return int(rank or 1)

@@ -52,6 +52,10 @@ CONDITIONS: tuple[Condition, ...] = (
         threshold="correction_notice_warn_days", include_today=True,
     ),
     Condition(
+        "correction_notice_overdue", "补正告知期限已过（未发出补正告知）",
+        "correction_notice_due", frozenset({State.REGISTERED, State.UNDER_REVIEW}), "past",
+    ),
+    Condition(
         "reply_approaching", "答复期限临近", "reply_due", _REPLYING, "ahead",
         threshold="approaching_days",
     ),

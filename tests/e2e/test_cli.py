@@ -340,12 +340,31 @@ def test_scan_once_then_alerts_and_the_calendar_feed(sqlite_cli: Cli, tmp_path: 
     sqlite_cli("user", "add", "alice", "--role", "clerk")
     overdue = _register(sqlite_cli, "2026-09-01")
     scanned = sqlite_cli("scheduler", "scan-once").stdout
-    assert "已超过答复期限" in scanned and "新增 1 条" in scanned
+    assert "已超过答复期限" in scanned and "新增 2 条" in scanned  # and the correction notice
     assert "新增 0 条" in sqlite_cli("scheduler", "scan-once").stdout
     listed = sqlite_cli("alerts").stdout
     assert f"│ {overdue} " in listed and "张*" in listed and ID_NUMBER not in listed
     assert "，0条）" in sqlite_cli("alerts", "--role", "clerk").stdout
     assert "提醒类别“nope”无效" in sqlite_cli("alerts", "--kind", "nope", expect=2).stderr
+    replayed = sqlite_cli("scheduler", "scan-once", "--today", "2026-08-01").stdout
+    assert "试算，未保存" in replayed and "解除 2 条" in replayed
+    assert f"│ {overdue} " in sqlite_cli("alerts").stdout  # the replay changed nothing
+    missing_dir = sqlite_cli("alerts", "ics", "--out", str(tmp_path / "no" / "x.ics"), expect=2)
+    assert "文件操作失败" in missing_dir.stderr
+    assert (
+        "文书类别“nope”无效"
+        in sqlite_cli(
+            "letter",
+            "batch",
+            "--state",
+            "registered",
+            "--kind",
+            "nope",
+            "--out",
+            str(tmp_path),
+            expect=2,
+        ).stderr
+    )
     assert "角色“boss”无效" in sqlite_cli("alerts", "--role", "boss", expect=2).stderr
     feed = tmp_path / "limits.ics"
     sqlite_cli("alerts", "ics", "--out", str(feed))

@@ -69,7 +69,7 @@ def test_the_scheduler_scans_logs_counts_and_survives_a_restart(overdue_case: st
     first = start(url)
     wait_for_runs(url, 1)
     output = stop(first)
-    assert "raised=1" in output and "张三" not in output and "11010519491231002X" not in output
+    assert "raised=2" in output and "张三" not in output and "11010519491231002X" not in output
     engine = create_engine(url)
     with engine.connect() as conn:
         jobs = conn.execute(text("SELECT id FROM apscheduler_jobs")).scalars().all()
@@ -79,7 +79,7 @@ def test_the_scheduler_scans_logs_counts_and_survives_a_restart(overdue_case: st
     wait_for_runs(url, before + 1)
     stop(second)
     with engine.connect() as conn:
-        assert conn.execute(select(func.count()).select_from(Alert)).scalar() == 1
+        assert conn.execute(select(func.count()).select_from(Alert)).scalar() == 2
         assert conn.execute(text("SELECT count(*) FROM apscheduler_jobs")).scalar() == 1
     engine.dispose()
 
@@ -104,4 +104,4 @@ def test_two_nodes_on_postgresql_scan_once_per_interval_and_take_over(overdue_ca
     with engine.connect() as conn:
         alerts = conn.execute(select(func.count()).select_from(Alert)).scalar()
     engine.dispose()
-    assert alerts == 1  # the overdue reply, raised once by whichever node scanned first
+    assert alerts == 2  # overdue reply and correction notice, raised once by whichever node

@@ -88,8 +88,8 @@ def test_an_alert_is_raised_once_however_often_the_scan_runs(app: App) -> None:
             select(func.count()).select_from(Alert).where(Alert.case_id == case_id)
         )
         runs = uow.session.scalars(select(SchedulerRun).order_by(SchedulerRun.id)).all()
-    assert count == 1  # reply_overdue; the correction-notice window closed in September
-    assert [r.raised for r in runs] == [1, 0, 0]
+    assert count == 2  # reply_overdue and correction_notice_overdue (nothing was ever sent)
+    assert [r.raised for r in runs] == [2, 0, 0]
 
 
 def test_alerts_clear_when_the_case_moves_on_or_the_limit_moves(app: App) -> None:
@@ -204,7 +204,10 @@ def test_the_first_scan_after_downtime_catches_up_with_correct_dates(app: App) -
             if due < D("2026-11-16")
             else ("reply_due_today" if due == D("2026-11-16") else "reply_approaching")
         )
-        assert open_conditions(app, case_id) == {expected: due}
+        assert open_conditions(app, case_id) == {
+            expected: due,
+            "correction_notice_overdue": cases.get_case(app, case_id).limits[1].due,
+        }
 
 
 def test_alerts_survive_a_restart_and_are_not_raised_twice(app: App) -> None:
@@ -215,7 +218,7 @@ def test_alerts_survive_a_restart_and_are_not_raised_twice(app: App) -> None:
     scan(again, D("2026-11-24"))
     with again.uow() as uow:
         rows = uow.session.scalars(select(Alert)).all()
-        assert len(rows) == 1 and rows[0].condition == "reply_overdue"
+        assert sorted(r.condition for r in rows) == ["correction_notice_overdue", "reply_overdue"]
     again.close()
 
 
@@ -254,6 +257,8 @@ def test_a_calendar_update_recomputes_limits_and_records_it_in_the_trail(
 
 def test_listing_masks_applicants_and_the_ics_feed_lists_upcoming_limits(app: App) -> None:
     case_id = cases.register(app, application(received_on="2026-11-02"), "alice", TODAY)
+    act(app, case_id, "review", "alice", "2026-11-02")
+    act(app, case_id, "accept", "alice", "2026-11-03")
     scan(app, TODAY)
     with app.uow() as uow:
         rows = open_alerts(uow.session, app.settings, TODAY)
@@ -273,3 +278,40 @@ def test_one_scan_per_interval_slot(app: App) -> None:
     second = run_scan(app, TODAY, slot=42, node="b")
     assert first.counts is not None and second.counts is None
     assert second.skipped == "this interval was already scanned"
+
+
+def test_a_running_process_picks_up_an_edited_override_file(
+    database_url: str, tmp_path: Path
+) -> None:
+    override = tmp_path / "calendar.toml"
+    override.write_text('[[add_holiday]]\ndate = 2026-12-30\nnote = "示例"\n', encoding="utf-8")
+    service = App.open(Settings.from_env(database_url=database_url, calendar_override=override))
+    cases.add_user(service, "alice", "clerk", "王晓梅")
+    case_id = cases.register(service, application(received_on="2026-11-20"), "alice", TODAY)
+    scan(service, TODAY)
+    assert cases.get_case(service, case_id).limits[0].due == D("2026-12-18")
+    # The same process, the file edited in place (as an office would): the next scan applies it.
+    override.write_text(
+        '[[add_holiday]]\ndate = 2026-12-16\nnote = "本市地方性节日"\n', encoding="utf-8"
+    )
+    outcome = run_scan(service, TODAY, slot=None, node="test")
+    assert outcome.counts is not None and outcome.counts.recomputed == 1
+    with service.uow() as uow:
+        case = uow.session.get(Case, case_id)
+        assert case is not None and case.reply_due == D("2026-12-21")
+    service.close()
+
+
+@pytest.mark.parametrize(
+    ("name", "kind", "shown"),
+    [
+        ("张三", "person", "张*"),
+        ("阿卜杜热合曼·买买提", "person", "阿*********"),
+        ("福州闽江建设工程有限公司", "commercial", "福州闽江建设工程有限公司"),
+        ("某协会", "public_interest", "某协会"),
+    ],
+)
+def test_only_natural_persons_names_are_masked(name: str, kind: str, shown: str) -> None:
+    from disclosure.services.alerts import mask_name
+
+    assert mask_name(name, kind) == shown

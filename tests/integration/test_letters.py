@@ -18,7 +18,7 @@ from sqlalchemy import func, select
 
 from disclosure.config import Settings
 from disclosure.errors import RuleViolation
-from disclosure.letters.kinds import BASES, REPLY_TITLES
+from disclosure.letters.kinds import BASES, REPLY_TITLES, WITHHOLD_PHRASES
 from disclosure.letters.output import render_format
 from disclosure.models.tables import ClockEventRow, Letter
 from disclosure.services import cases
@@ -55,16 +55,20 @@ def letter(app: App, case_id: int, kind: str) -> Letter:
         return find_letter(uow.session, case_id, kind)
 
 
-def assert_printed(found: Letter, *expected: str) -> None:
-    """The PDF and the DOCX both carry the letter's number, date, masked ID and ``expected``."""
+def assert_printed(found: Letter, *expected: str, to_applicant: bool = True) -> None:
+    """The PDF and the DOCX both carry the letter's number, date and ``expected``; letters to
+    the applicant show the masked ID, letters to third parties no applicant identity at all."""
     issued = f"{found.issued_on.year}年{found.issued_on.month}月{found.issued_on.day}日"
     for text in (
         pdf_text(render_format(found.html, "pdf")),
         docx_text(render_format(found.html, "docx")),
     ):
-        for needle in (found.number, issued, MASKED, *expected):
+        identity = (MASKED,) if to_applicant else ()
+        for needle in (found.number, issued, *identity, *expected):
             assert needle in text, (found.kind, needle)
         assert FULL_ID not in text
+        if not to_applicant:
+            assert MASKED not in text and "张三" not in text
 
 
 def handled_case(app: App) -> int:
@@ -103,12 +107,13 @@ def test_consultation_letters_name_the_party_and_the_fifteen_day_window(app: App
     act(app, case_id, "consult_third_party", "alice", "2026-11-04",
         letter_input=LetterInput(party="福州闽江建设工程有限公司"))  # fmt: skip
     assert_printed(letter(app, case_id, "third_party"), "征求第三方意见书", "福州闽江建设工程有限公司",
-                   "15个工作日", "2026年11月25日", "第三十二条", "逾期未提出意见")  # fmt: skip
+                   "15个工作日", "2026年11月25日", "第三十二条", "逾期未提出意见",
+                   to_applicant=False)  # fmt: skip
     act(app, case_id, "third_party_replied", "alice", "2026-11-10")
     act(app, case_id, "consult_agency", "alice", "2026-11-10",
         letter_input=LetterInput(party="示例市财政局"))  # fmt: skip
     assert_printed(letter(app, case_id, "agency_consult"), "征求意见函", "示例市财政局",
-                   "第三十四条", "视为同意公开")  # fmt: skip
+                   "第三十四条", "视为同意公开", to_applicant=False)  # fmt: skip
 
 
 def test_fee_notice_shows_the_computation_and_stores_it_with_the_fee_event(app: App) -> None:
@@ -145,11 +150,11 @@ def test_fee_by_count_uses_the_applicants_rank_in_the_calendar_month(database_ur
     for case_id in (ids[9], ids[10]):
         act(service, case_id, "review", "alice", "2026-11-02")
         act(service, case_id, "accept", "alice", "2026-11-03")
-        act(service, case_id, "issue_fee", "alice", "2026-11-05")
-    assert (
-        "第10件" in letter(service, ids[9], "fee").html
-        and "应缴0.00元" in letter(service, ids[9], "fee").html
-    )
+    # The tenth application this month is still free: no fee notice may stop its clock.
+    with pytest.raises(RuleViolation) as caught:
+        act(service, ids[9], "issue_fee", "alice", "2026-11-05")
+    assert (caught.value.field, caught.value.rule) == ("month_rank", "no_fee_due")
+    act(service, ids[10], "issue_fee", "alice", "2026-11-05")
     assert (
         "第11件" in letter(service, ids[10], "fee").html
         and "100.00元" in letter(service, ids[10], "fee").html
@@ -185,7 +190,7 @@ def test_every_reply_cites_its_article_and_the_remedy(app: App, outcome: str, re
     article = BASES[(outcome, reason)].article.split("、")[0]
     assert_printed(found, REPLY_TITLES[outcome], "2026年11月24日", article, "答复正文示例。",
                    "申请行政复议", "示例市人民政府", "提起行政诉讼", "示例市人民法院",
-                   OUTCOMES[outcome].reasons[reason][:4])  # fmt: skip
+                   WITHHOLD_PHRASES.get(reason, OUTCOMES[outcome].reasons[reason])[:6])  # fmt: skip
 
 
 def test_disclosing_over_an_objection_tells_the_third_party(app: App) -> None:
@@ -199,7 +204,8 @@ def test_disclosing_over_an_objection_tells_the_third_party(app: App) -> None:
     act(app, case_id, "send", "carol", "2026-11-24",
         letter_input=LetterInput(public_interest="涉及公共资金使用，公开有利于社会监督"))  # fmt: skip
     assert_printed(letter(app, case_id, "third_party_decision"), "决定公开告知书（第三方）",
-                   "福州闽江建设工程有限公司", "涉及公共资金使用", "第三十二条")  # fmt: skip
+                   "福州闽江建设工程有限公司", "涉及公共资金使用", "第三十二条",
+                   to_applicant=False)  # fmt: skip
 
 
 @pytest.mark.parametrize(("trigger", "on", "setup", "reason"), [
@@ -298,3 +304,41 @@ def test_letter_numbers_are_gapless_and_unique_under_concurrent_issuers(app: App
     assert errors == []
     assert numbers == list(range(1, len(numbers) + 1))  # no gap, no duplicate
     assert len(numbers) == issuers * per_issuer - len(errors)
+
+
+def test_a_fee_of_nothing_is_refused_and_leaves_the_clock_running(app: App) -> None:
+    case_id = handled_case(app)
+    with pytest.raises(RuleViolation) as caught:
+        act(app, case_id, "issue_fee", "alice", "2026-11-05", pages=30)
+    assert (caught.value.field, caught.value.rule) == ("pages", "no_fee_due")
+    assert cases.get_case(app, case_id).state.value == "handling"
+
+
+@pytest.mark.parametrize("outcome", ["withhold", "disclose_without_consultation"])
+def test_the_public_interest_letter_needs_a_disclosure_over_a_consultation(
+    app: App, outcome: str
+) -> None:
+    case_id = handled_case(app)
+    if outcome == "withhold":
+        act(app, case_id, "consult_third_party", "alice", "2026-11-04",
+            letter_input=LetterInput(party="福州闽江建设工程有限公司"))  # fmt: skip
+        act(app, case_id, "third_party_replied", "alice", "2026-11-10")
+        draft = {"outcome": "withhold", "reason_code": "third_party_rights"}
+    else:
+        draft = {"outcome": "disclose", "reason_code": "provided"}
+    act(app, case_id, "draft_reply", "alice", "2026-11-20", detail="x", **draft)
+    act(app, case_id, "approve", "bob", "2026-11-23")
+    with pytest.raises(RuleViolation) as caught:
+        act(
+            app,
+            case_id,
+            "send",
+            "carol",
+            "2026-11-24",
+            letter_input=LetterInput(public_interest="x"),
+        )
+    assert (caught.value.field, caught.value.rule) == (
+        "public_interest",
+        "no_objection_to_override",
+    )
+    assert cases.get_case(app, case_id).state.value == "reply_approved"

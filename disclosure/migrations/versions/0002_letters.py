@@ -59,6 +59,8 @@ def upgrade() -> None:
     with op.batch_alter_table("cases") as batch:
         batch.add_column(sa.Column("reply_detail", sa.Text))
         batch.add_column(sa.Column("refer_to", sa.String(100)))
+    # The fee by count ranks an applicant's applications in a month (Fee Measures).
+    op.create_index("ix_applicants_identity", "applicants", ["id_number", "id_type"])
     _forbid_update_and_delete("letters")
 
 
@@ -88,6 +90,7 @@ def downgrade() -> None:
     if op.get_bind().dialect.name == "postgresql":
         op.execute("DROP TRIGGER IF EXISTS letters_append_only ON letters")
         op.execute("DROP FUNCTION IF EXISTS letters_append_only()")
+    op.drop_index("ix_applicants_identity", table_name="applicants")
     op.drop_table("letters")
     op.drop_table("letter_counters")
     with op.batch_alter_table("cases") as batch:
