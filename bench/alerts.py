@@ -34,12 +34,10 @@ Run::
 from __future__ import annotations
 
 import argparse
-import os
 import random
 import sys
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from datetime import date, datetime, timedelta
 from datetime import time as clock_time
 from pathlib import Path
@@ -49,14 +47,13 @@ from zoneinfo import ZoneInfo
 # Run as a script, this file's folder is sys.path[0], and bench/transitions.py there would
 # shadow the ``transitions`` library that the workflow machine imports.
 _HERE = Path(__file__).resolve().parent
-sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != _HERE]
+sys.path[:] = [str(_HERE.parent) if Path(p or ".").resolve() == _HERE else p for p in sys.path]
 
 from rich.console import Console  # noqa: E402
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn  # noqa: E402
-from sqlalchemy import Engine, bindparam, create_engine, text  # noqa: E402
-from sqlalchemy.engine import URL, make_url  # noqa: E402
-from sqlalchemy.exc import OperationalError  # noqa: E402
+from sqlalchemy import Engine, bindparam, text  # noqa: E402
 
+from bench._postgres import postgres_admin_url, postgres_database, require_postgres  # noqa: E402
 from disclosure.config import Settings  # noqa: E402
 from disclosure.scheduler import run_scan  # noqa: E402
 from disclosure.services.alerts import ScanCounts  # noqa: E402
@@ -65,7 +62,6 @@ from disclosure.workflow.alerts import CONDITIONS, Condition, date_range  # noqa
 from disclosure.workflow.rules import RULES_2019  # noqa: E402
 from disclosure.workflow.states import OPEN_STATES, State  # noqa: E402
 
-PG_DEFAULT = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 TODAY = date(2026, 11, 24)
 SEED = 20261124
 REPEATS = 3
@@ -408,48 +404,6 @@ def run(url: str, count: int) -> None:
     )
 
 
-def postgres_admin_url() -> URL:
-    url = make_url(os.environ.get("DISCLOSURE_TEST_POSTGRES_URL", PG_DEFAULT))
-    if url.drivername == "postgresql":  # psycopg 3 is the driver the product ships
-        url = url.set(drivername="postgresql+psycopg")
-    return url
-
-
-@contextmanager
-def postgres_database(admin_url: URL) -> Iterator[str]:
-    """A fresh database for this run, dropped on the way out; yields its URL."""
-    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
-    name = f"disclosure_bench_alerts_{os.getpid()}"
-    try:
-        with admin.connect() as conn:
-            conn.execute(text(f'CREATE DATABASE "{name}"'))
-        try:
-            yield admin_url.set(database=name).render_as_string(hide_password=False)
-        finally:
-            with admin.connect() as conn:
-                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    finally:
-        admin.dispose()
-
-
-def require_postgres(admin_url: URL) -> None:
-    engine = create_engine(admin_url, connect_args={"connect_timeout": 5})
-    try:
-        with engine.connect() as conn:
-            conn.execute(text("SELECT 1"))
-    except OperationalError as exc:
-        print(
-            f"PostgreSQL is not reachable at {admin_url.render_as_string(hide_password=True)}: "
-            f"{str(exc.orig).strip().splitlines()[0]}\n"
-            "Start it (pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start)"
-            " or set DISCLOSURE_TEST_POSTGRES_URL; this benchmark needs PostgreSQL.",
-            file=sys.stderr,
-        )
-        sys.exit(1)
-    finally:
-        engine.dispose()
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument(
@@ -461,7 +415,7 @@ def main() -> None:
 
     admin_url = postgres_admin_url()
     require_postgres(admin_url)
-    with postgres_database(admin_url) as url:
+    with postgres_database(admin_url, "disclosure_bench_alerts") as url:
         run(url, args.cases)
 
 

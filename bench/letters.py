@@ -36,7 +36,7 @@ from pathlib import Path
 # Run as a script, this file's folder is sys.path[0], and bench/transitions.py would shadow
 # the ``transitions`` library that the workflow machine (imported by services.cases) needs.
 _HERE = Path(__file__).resolve().parent
-sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != _HERE]
+sys.path[:] = [str(_HERE.parent) if Path(p or ".").resolve() == _HERE else p for p in sys.path]
 
 from rich.console import Console  # noqa: E402
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn  # noqa: E402

@@ -1,0 +1,57 @@
+"""PostgreSQL plumbing shared by the benchmarks: a fresh database per run, or a clear exit."""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import OperationalError
+
+PG_DEFAULT = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+
+
+def postgres_admin_url() -> URL:
+    url = make_url(os.environ.get("DISCLOSURE_TEST_POSTGRES_URL", PG_DEFAULT))
+    if url.drivername == "postgresql":  # psycopg 3 is the driver the product ships
+        url = url.set(drivername="postgresql+psycopg")
+    return url
+
+
+@contextmanager
+def postgres_database(admin_url: URL, prefix: str) -> Iterator[str]:
+    """A fresh database for this run, dropped on the way out; yields its URL."""
+    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
+    name = f"{prefix}_{os.getpid()}"
+    try:
+        with admin.connect() as conn:
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+        try:
+            yield admin_url.set(database=name).render_as_string(hide_password=False)
+        finally:
+            with admin.connect() as conn:
+                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    finally:
+        admin.dispose()
+
+
+def require_postgres(admin_url: URL) -> None:
+    """Exit 1 with the command that starts PostgreSQL: benchmarks never skip it."""
+    engine = create_engine(admin_url, connect_args={"connect_timeout": 5})
+    try:
+        with engine.connect() as conn:
+            conn.execute(text("SELECT 1"))
+    except OperationalError as exc:
+        print(
+            f"PostgreSQL is not reachable at {admin_url.render_as_string(hide_password=True)}: "
+            f"{str(exc.orig).strip().splitlines()[0]}\n"
+            "Start it (pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start)"
+            " or set DISCLOSURE_TEST_POSTGRES_URL; this benchmark does not skip PostgreSQL.",
+            file=sys.stderr,
+        )
+        sys.exit(1)
+    finally:
+        engine.dispose()
