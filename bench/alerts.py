@@ -49,11 +49,15 @@ from zoneinfo import ZoneInfo
 _HERE = Path(__file__).resolve().parent
 sys.path[:] = [str(_HERE.parent) if Path(p or ".").resolve() == _HERE else p for p in sys.path]
 
-from rich.console import Console  # noqa: E402
-from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn  # noqa: E402
+from rich.progress import Progress  # noqa: E402
 from sqlalchemy import Engine, bindparam, text  # noqa: E402
 
-from bench._postgres import postgres_admin_url, postgres_database, require_postgres  # noqa: E402
+from bench._common import (  # noqa: E402
+    new_progress,
+    postgres_admin_url,
+    postgres_database,
+    require_postgres,
+)
 from disclosure.config import Settings  # noqa: E402
 from disclosure.scheduler import run_scan  # noqa: E402
 from disclosure.services.alerts import ScanCounts  # noqa: E402
@@ -112,19 +116,6 @@ BASELINE = "SELECT count(*) FROM cases WHERE state IN :states AND {column} BETWE
 SCAN_SELECT = (
     "SELECT id, {column} FROM cases WHERE state IN :states AND {column} BETWEEN :first AND :last"
 )
-
-
-def new_progress() -> Progress:
-    console = Console(stderr=True)
-    return Progress(
-        TextColumn("{task.description}"),
-        BarColumn(),
-        TextColumn("{task.completed:,}/{task.total:,}"),
-        TimeElapsedColumn(),
-        console=console,
-        disable=not console.is_terminal,  # no stray lines when stderr is a file
-        transient=True,
-    )
 
 
 def statement(template: str, condition: Condition) -> Any:

@@ -38,18 +38,16 @@ from pathlib import Path
 _HERE = Path(__file__).resolve().parent
 sys.path[:] = [str(_HERE.parent) if Path(p or ".").resolve() == _HERE else p for p in sys.path]
 
-from rich.console import Console  # noqa: E402
-from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn  # noqa: E402
+from rich.progress import Progress  # noqa: E402
 
+from bench._common import new_progress, register_cases  # noqa: E402
 from disclosure.config import Settings  # noqa: E402
 from disclosure.letters.output import render_format  # noqa: E402
-from disclosure.services import cases  # noqa: E402
 from disclosure.services.letters import letters_in_state  # noqa: E402
 from disclosure.services.unit_of_work import App  # noqa: E402
 from disclosure.workflow.states import State  # noqa: E402
 
 TODAY = date(2026, 11, 24)
-CLERK = "alice"
 MAX_PDF_BYTES = 1_000_000
 APPLICATION = {
     "applicant_kind": "person",
@@ -76,27 +74,9 @@ class StoredLetter:
         return f"案件{self.case_id}_{self.number}.{fmt}"
 
 
-def new_progress() -> Progress:
-    console = Console(stderr=True)
-    return Progress(
-        TextColumn("{task.description}"),
-        BarColumn(),
-        TextColumn("{task.completed}/{task.total}"),
-        TimeElapsedColumn(),
-        console=console,
-        disable=not console.is_terminal,  # no stray lines when stderr is a file
-        transient=True,
-    )
-
-
 def setup(app: App, count: int, progress: Progress) -> list[StoredLetter]:
     """Register ``count`` cases and read back the receipt letters they issued."""
-    cases.add_user(app, CLERK, "clerk", "王晓梅")
-    cases.add_user(app, "bob", "supervisor", "李建国")
-    task = progress.add_task("registering cases", total=count)
-    for _ in range(count):
-        cases.register(app, APPLICATION, CLERK, TODAY)
-        progress.advance(task)
+    register_cases(app, count, APPLICATION, TODAY, progress)
     with app.uow() as uow:
         letters = [
             StoredLetter(letter.case_id, letter.number, letter.html)

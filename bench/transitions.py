@@ -38,11 +38,16 @@ from pathlib import Path
 _HERE = Path(__file__).resolve().parent
 sys.path[:] = [str(_HERE.parent) if Path(p or ".").resolve() == _HERE else p for p in sys.path]
 
-from rich.console import Console  # noqa: E402
-from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn  # noqa: E402
+from rich.progress import Progress  # noqa: E402
 from sqlalchemy import DateTime, bindparam, func, select, text  # noqa: E402
 
-from bench._postgres import postgres_admin_url, postgres_database, require_postgres  # noqa: E402
+from bench._common import (  # noqa: E402
+    new_progress,
+    postgres_admin_url,
+    postgres_database,
+    register_cases,
+    require_postgres,
+)
 from disclosure.config import Settings  # noqa: E402
 from disclosure.models.tables import AuditEvent, Case  # noqa: E402
 from disclosure.services import audit, cases  # noqa: E402
@@ -102,28 +107,8 @@ class Result:
         )
 
 
-def new_progress() -> Progress:
-    console = Console(stderr=True)
-    return Progress(
-        TextColumn("{task.description}"),
-        BarColumn(),
-        TextColumn("{task.completed}/{task.total}"),
-        TimeElapsedColumn(),
-        console=console,
-        disable=not console.is_terminal,  # no stray lines when stderr is a file
-        transient=True,
-    )
-
-
 def setup(app: App, count: int, progress: Progress) -> list[int]:
-    cases.add_user(app, CLERK, "clerk", "王晓梅")
-    cases.add_user(app, "bob", "supervisor", "李建国")
-    task = progress.add_task("registering cases", total=count)
-    ids = []
-    for _ in range(count):
-        ids.append(cases.register(app, APPLICATION, CLERK, TODAY))
-        progress.advance(task)
-    return ids
+    return register_cases(app, count, APPLICATION, TODAY, progress)
 
 
 #: What the triggers' letters need: consulting a third party and a fee notice each issue one

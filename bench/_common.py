@@ -1,4 +1,5 @@
-"""PostgreSQL plumbing shared by the benchmarks: a fresh database per run, or a clear exit."""
+"""What the benchmarks share: a quiet progress bar, demo users and cases, and PostgreSQL
+plumbing (a fresh database per run, or a clear exit)."""
 
 from __future__ import annotations
 
@@ -6,10 +7,19 @@ import os
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import TYPE_CHECKING
 
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import OperationalError
+
+if TYPE_CHECKING:
+    from datetime import date
+    from typing import Any
+
+    from disclosure.services.unit_of_work import App
 
 PG_DEFAULT = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 
@@ -55,3 +65,33 @@ def require_postgres(admin_url: URL) -> None:
         sys.exit(1)
     finally:
         engine.dispose()
+
+
+def new_progress() -> Progress:
+    """A progress bar on stderr that leaves no stray lines when stderr is a file."""
+    console = Console(stderr=True)
+    return Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        TextColumn("{task.completed:,}/{task.total:,}"),
+        TimeElapsedColumn(),
+        console=console,
+        disable=not console.is_terminal,
+        transient=True,
+    )
+
+
+def register_cases(
+    app: App, count: int, application: dict[str, Any], today: date, progress: Progress
+) -> list[int]:
+    """Add a clerk (alice) and a supervisor (bob), then register ``count`` applications."""
+    from disclosure.services import cases
+
+    cases.add_user(app, "alice", "clerk", "王晓梅")
+    cases.add_user(app, "bob", "supervisor", "李建国")
+    task = progress.add_task("registering cases", total=count)
+    ids = []
+    for _ in range(count):
+        ids.append(cases.register(app, application, "alice", today))
+        progress.advance(task)
+    return ids
