@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import os
 from datetime import date, datetime
 from functools import cached_property
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from pydantic import Field, ValidationError, field_validator
+from pydantic_core import ErrorDetails
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
@@ -36,14 +38,41 @@ _LABELS = {
     "template_dir": "文书模板覆盖目录",
     "scan_interval_seconds": "期限扫描间隔（秒）",
     "today": "今天的日期（YYYY-MM-DD）",
+    "backdate_working_days": "办理日期可回溯的工作日数",
+    "agreed_due_max_days": "另行确定答复期限的最长天数",
+    "duplicate_window_days": "重复申请提示的天数",
+    "number_with_di": "文号是否加“第”字",
 }
+
+
+def default_data_dir() -> Path:
+    """Where the default SQLite database lives, whatever the current folder.
+
+    ``$DISCLOSURE_DATA_DIR`` if set, else ``$XDG_DATA_HOME/disclosure``, else
+    ``~/.local/share/disclosure`` (the XDG base-directory default). Nothing is created here:
+    ``disclosure db upgrade`` creates the folder (mode 0700) with the database.
+    """
+    explicit = os.environ.get("DISCLOSURE_DATA_DIR")
+    if explicit:
+        return Path(explicit).expanduser().absolute()
+    xdg = os.environ.get("XDG_DATA_HOME")
+    # The spec says a relative XDG_DATA_HOME is invalid and must be ignored.
+    if xdg and Path(xdg).is_absolute():
+        return Path(xdg) / "disclosure"
+    return Path.home() / ".local" / "share" / "disclosure"
+
+
+def default_database_url() -> str:
+    return f"sqlite:///{default_data_dir() / 'disclosure.db'}"
 
 
 class Settings(BaseSettings):
     """Everything an installation configures.
 
     Attributes:
-        database_url: SQLAlchemy URL; SQLite by default, PostgreSQL for several nodes.
+        database_url: SQLAlchemy URL; PostgreSQL for several nodes. By default the SQLite
+            file ``disclosure.db`` in ``default_data_dir()``; a relative SQLite path is made
+            absolute at start-up, so every message names the file actually used.
         agency_name: the agency's name as printed on letters and reports.
         agency_timezone: where "today" is decided (a scan at 23:30 UTC is the next day here).
         approaching_days: a reply due within this many working days is "approaching" (§9).
@@ -58,11 +87,19 @@ class Settings(BaseSettings):
         template_dir: folder whose files override the packaged letter templates by name.
         scan_interval_seconds: how often ``disclosure scheduler run`` scans for alerts.
         today: fixes "today" (demos, tests, replaying a day); otherwise the agency's date.
+        backdate_working_days: a business date may lie at most this many working days before
+            today; further back needs a supervisor and a reason (issue #8).
+        agreed_due_max_days: an Art. 35 agreed date lies at most this many days after the
+            decision.
+        duplicate_window_days: an application with the same applicant and description as
+            one received within this many days is flagged as a possible repeat.
+        number_with_di: print 第 before the 文号 sequence number (local custom; GB/T 9704
+            prints none).
     """
 
     model_config = SettingsConfigDict(env_prefix="DISCLOSURE_", extra="ignore")
 
-    database_url: str = "sqlite:///disclosure.db"
+    database_url: str = Field(default_factory=default_database_url)
     agency_name: str = Field(default="示例市审计局", min_length=2, max_length=60)
     agency_timezone: str = "Asia/Shanghai"
     approaching_days: int = Field(default=5, ge=1, le=20)
@@ -84,6 +121,10 @@ class Settings(BaseSettings):
     template_dir: Path | None = None
     scan_interval_seconds: int = Field(default=600, ge=1, le=86400)
     today: date | None = None
+    backdate_working_days: int = Field(default=3, ge=0, le=20)
+    agreed_due_max_days: int = Field(default=365, ge=1, le=730)
+    duplicate_window_days: int = Field(default=30, ge=0, le=366)
+    number_with_di: bool = False
 
     @field_validator("database_url")
     @classmethod
@@ -97,8 +138,14 @@ class Settings(BaseSettings):
             url.port  # noqa: B018 — parses the port, which make_url leaves for later
         except (ArgumentError, ValueError):
             raise ValueError("地址格式无效（例如 sqlite:///disclosure.db）") from None
-        if url.get_backend_name() == "sqlite" and not url.database:
-            raise ValueError("SQLite 地址须给出文件路径（例如 sqlite:///disclosure.db）")
+        if url.get_backend_name() == "sqlite":
+            if not url.database:
+                raise ValueError("SQLite 地址须给出文件路径（例如 sqlite:///disclosure.db）")
+            path = Path(url.database)
+            if url.database != ":memory:" and not url.database.startswith("file:"):
+                if not path.expanduser().is_absolute():  # never depend on the current folder
+                    absolute = str(path.expanduser().absolute())
+                    value = url.set(database=absolute).render_as_string(hide_password=False)
         return value
 
     @field_validator("agency_timezone")
@@ -123,8 +170,7 @@ class Settings(BaseSettings):
             env = f"DISCLOSURE_{name.upper()}"
             raise ConfigurationError(
                 field=env,
-                message=f"配置项 {env}（{_LABELS.get(name, name)}）无效："
-                f"{str(first['msg']).removeprefix('Value error, ')}",
+                message=f"配置项 {env}（{_LABELS.get(name, name)}）无效：{_chinese(first, name)}",
             ) from None
 
     def agency_today(self) -> date:
@@ -143,3 +189,42 @@ class Settings(BaseSettings):
         from disclosure.calendar_source import load_calendar
 
         return load_calendar(self.calendar_override)
+
+
+def _shown(value: object) -> str:
+    text = str(value)
+    return text if len(text) <= 40 else text[:40] + "…"
+
+
+def _chinese(error: ErrorDetails, name: str) -> str:
+    """Pydantic's English message for one error, in Chinese (our own validators already are)."""
+    kind, ctx = error["type"], error.get("ctx") or {}
+    if kind == "value_error":  # raised by our validators, in Chinese
+        return str(error["msg"]).removeprefix("Value error, ")
+    # The URL may carry a password: never echo it.
+    got = "" if name == "database_url" else f"（收到“{_shown(error['input'])}”）"
+    if kind in ("int_parsing", "int_type", "int_from_float"):
+        return f"须为整数{got}"
+    if kind in ("greater_than_equal", "greater_than", "less_than_equal", "less_than"):
+        bound = next(iter(ctx.values()), "?")
+        words = {"greater_than_equal": "不小于", "greater_than": "大于",
+                 "less_than_equal": "不大于", "less_than": "小于"}[kind]  # fmt: skip
+        return f"须{words} {bound}{got}"
+    if kind == "string_too_short":
+        return f"至少须有 {ctx.get('min_length', '?')} 个字符{got}"
+    if kind == "string_too_long":
+        return f"至多 {ctx.get('max_length', '?')} 个字符（现有 {len(str(error['input']))} 个）"
+    if kind in ("bool_parsing", "bool_type"):
+        return f"须为 true 或 false（也可写 1/0、yes/no、on/off）{got}"
+    if kind.startswith(("date", "datetime")):
+        return f"须为有效日期，格式 YYYY-MM-DD（例如 2026-11-24）{got}"
+    if kind in ("enum", "literal_error"):
+        expected = str(ctx.get("expected", "")).replace(" or ", "、").replace(", ", "、")
+        return f"须为以下之一：{expected}{got}"
+    if kind == "missing":
+        return "缺少此项，必须设置"
+    if kind in ("path_type", "path_parsing"):
+        return f"须为有效的文件路径{got}"
+    if kind in ("string_type", "string_unicode"):
+        return f"须为文字{got}"
+    return f"取值无效{got}"

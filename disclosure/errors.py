@@ -8,6 +8,8 @@
     │   └── PermissionDenied        the acting user's role may not fire this trigger
     ├── TransitionNotAllowed        wraps transitions.MachineError; has .state and .trigger
     ├── ConflictError               optimistic lock lost: someone else changed the case
+    ├── DatabaseBusy                another transaction holds the write lock past the timeout
+    ├── DatabaseUnavailable         the database refuses or cannot be reached (connections full …)
     ├── NotFound                    unknown case / user id
     └── ConfigurationError          bad DISCLOSURE_* setting or calendar override file
 
@@ -70,6 +72,33 @@ class ConflictError(DisclosureError):
 
     def __init__(self, message: str = "案件已被他人修改，请刷新后重试") -> None:
         super().__init__(message)
+
+
+class DatabaseBusy(DisclosureError):
+    """Another transaction held the database's write lock for longer than we wait.
+
+    Nothing was changed and nobody else changed *this* record: unlike ``ConflictError``,
+    retrying the same operation a moment later is the right answer.
+    """
+
+    rule = "database_busy"
+
+    def __init__(self, message: str = "数据库正忙（另一操作正在写入），请稍后重试") -> None:
+        super().__init__(message)
+
+
+class DatabaseUnavailable(DisclosureError):
+    """The database server refused the connection or cannot be reached.
+
+    The message names the database (password hidden) and never the SQL or its parameters,
+    which may hold personal data.
+    """
+
+    rule = "database_unavailable"
+
+    def __init__(self, message: str, field: str = "DISCLOSURE_DATABASE_URL") -> None:
+        super().__init__(message)
+        self.field = field
 
 
 class NotFound(DisclosureError):

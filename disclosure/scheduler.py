@@ -10,6 +10,13 @@ finds it taken and skips — and (2) claims the interval's slot in ``scheduler_r
 so exactly one node scans per interval; if that node dies its lock and claim vanish with its
 transaction and any other node scans at the next interval. SQLite serializes writers itself,
 and is meant for one process.
+
+A node that is not dead but frozen (stopped with SIGSTOP, swapped out, a client whose
+session lingers) would keep the lock for ever and every other node would skip. So the
+scan's transaction bounds itself on the server (``scan_timeouts``): idle in its transaction
+longer than half an interval, the server ends the session and the lock is released; a
+statement or a lock wait longer than that is cancelled. Another node therefore takes over
+at the next interval.
 """
 
 from __future__ import annotations
@@ -46,6 +53,21 @@ class ScanOutcome:
     skipped: str | None = None
 
 
+def scan_timeouts(interval_seconds: int) -> dict[str, int]:
+    """Server-side limits (milliseconds) for one scan's transaction on PostgreSQL.
+
+    Half an interval (at least 1 s), so a frozen node's lock is gone before the next slot;
+    capped at 60 s idle / lock wait and 5 min per statement for long intervals (a scan of a
+    million cases takes well under a second, see README).
+    """
+    half = interval_seconds * 1000 // 2
+    return {
+        "idle_in_transaction_session_timeout": max(1000, min(half, 60_000)),
+        "lock_timeout": max(1000, min(half, 60_000)),
+        "statement_timeout": max(1000, min(half, 300_000)),
+    }
+
+
 def node_name() -> str:
     return f"{socket.gethostname()}:{os.getpid()}"
 
@@ -62,6 +84,12 @@ def run_scan(
         session = uow.session
         dialect = session.get_bind().dialect.name
         if dialect == "postgresql":
+            # Local to this transaction: the pooled connection keeps its defaults.
+            for name, ms in scan_timeouts(app.settings.scan_interval_seconds).items():
+                session.execute(
+                    text("SELECT set_config(:name, :value, true)"),
+                    {"name": name, "value": f"{ms}ms"},
+                )
             locked = session.execute(
                 text("SELECT pg_try_advisory_xact_lock(:key)"), {"key": ADVISORY_LOCK_KEY}
             ).scalar()

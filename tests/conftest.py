@@ -83,7 +83,7 @@ class SteppingClock:
 
 @pytest.fixture
 def app(database_url: str) -> Iterator[App]:
-    service = App.open(Settings.from_env(database_url=database_url))
+    service = App.open(Settings.from_env(database_url=database_url), create=True)
     service.now = SteppingClock()
     cases.add_user(service, "alice", "clerk", "王晓梅")
     cases.add_user(service, "carol", "clerk", "陈静")

@@ -1,43 +1,213 @@
-"""Engines, sessions and schema upgrades for SQLite (embedded default) and PostgreSQL."""
+"""Engines, sessions and schema upgrades for SQLite (embedded default) and PostgreSQL.
+
+Opening a database never creates one by accident: ``ensure_schema(engine)`` refuses a
+database without tables (for SQLite, a missing file) unless ``create=True`` is passed, which
+only ``disclosure db upgrade``, the demo and the tests do. An existing database at an older
+revision is upgraded automatically. Upgrades take a lock first (an advisory lock on
+PostgreSQL, an exclusive transaction on SQLite) and re-read the revision under it, so several
+processes starting at once on an empty database migrate it exactly once.
+
+SQLite files are created by this module with mode 0600 before SQLite opens them (SQLite then
+gives its -wal and -shm files the same mode), and connections open them read-write without
+``create``, so no other code path creates a database file as a side effect.
+"""
 
 from __future__ import annotations
 
+import os
 import sqlite3
+import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from alembic.util.exc import CommandError
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
-from disclosure.errors import ConfigurationError
+from disclosure.errors import ConfigurationError, DatabaseUnavailable
 
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
 
+#: Seconds a writer waits for another writer's lock before ``DatabaseBusy`` (SQLite's busy
+#: timeout; PostgreSQL's ``lock_timeout``).
+BUSY_TIMEOUT = 10.0
+#: Seconds a process waits for another process's schema upgrade (SQLite).
+MIGRATION_BUSY_TIMEOUT = 300.0
+#: Connections one process keeps (``POOL_SIZE``) and may add under load (``MAX_OVERFLOW``):
+#: 100 writer processes must not take every connection the server has.
+POOL_SIZE = 5
+MAX_OVERFLOW = 5
+#: Seconds a thread waits for a free pooled connection.
+POOL_TIMEOUT = 30.0
+#: Connection attempts when the server refuses for a passing reason (full, restarting),
+#: sleeping ``CONNECT_BACKOFF`` × 1, 2, 4 … seconds in between.
+CONNECT_ATTEMPTS = 4
+CONNECT_BACKOFF = 0.25
+CONNECT_TIMEOUT_SECONDS = 10
+#: pg_advisory_xact_lock key held while migrating ("disclosure migrate").
+MIGRATION_LOCK_KEY = 0x0D15C0DE
 
-def make_engine(url: str) -> Engine:
+#: Why a PostgreSQL server refused a connection: (text in the error, Chinese reason, transient).
+_REFUSALS = (
+    ("too many clients", "数据库服务器的连接数已满", True),
+    ("too many connections", "数据库的连接数已达上限", True),
+    ("remaining connection slots", "数据库服务器的连接数已满", True),
+    ("starting up", "数据库服务器正在启动", True),
+    ("shutting down", "数据库服务器正在关闭", True),
+    ("in recovery mode", "数据库服务器正在恢复", True),
+    ("connection refused", "无法连接到数据库服务器（连接被拒绝）", True),
+    ("timeout expired", "连接数据库服务器超时", True),
+    ("authentication failed", "数据库拒绝了登录（用户名或密码不对）", False),
+    ("no pg_hba.conf entry", "数据库服务器不允许从本机登录", False),
+    ("does not exist", "数据库或用户不存在", False),
+)
+
+
+def sqlite_path(url: str) -> Path | None:
+    """The file a SQLite URL names (absolute), or None for PostgreSQL and in-memory SQLite."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite":
+        return None
+    database = parsed.database
+    if not database or database == ":memory:" or database.startswith("file:"):
+        return None
+    return Path(database).expanduser().absolute()
+
+
+def describe_database(url: str) -> str:
+    """The database as a message names it: the SQLite file, or the URL without its password."""
+    path = sqlite_path(url)
+    if path is not None:
+        return f"SQLite 文件 {path}"
+    return make_url(url).render_as_string(hide_password=True)
+
+
+def make_engine(url: str, *, busy_timeout: float | None = None) -> Engine:
     """An engine with the settings this product relies on.
 
-    SQLite: foreign keys on, WAL so readers never block the writer, and a busy timeout so
-    two clerks' writes queue instead of failing at once.
+    Both: a writer waits ``busy_timeout`` seconds (default ``BUSY_TIMEOUT``) for another's
+    lock, so two clerks' writes queue instead of failing at once, and then gets
+    ``DatabaseBusy`` rather than waiting for ever.
+
+    SQLite: foreign keys on, WAL so readers never block the writer. The file is opened
+    read-write, never created (see ``create_sqlite_file``).
+
+    PostgreSQL: a bounded pool per process, pre-ping, and connection attempts retried with
+    backoff while the server is full or restarting; a refusal becomes ``DatabaseUnavailable``.
     """
-    if url.startswith("sqlite"):
-        engine = create_engine(url, connect_args={"timeout": 10})
-        event.listen(engine, "connect", _sqlite_pragmas)
+    timeout = BUSY_TIMEOUT if busy_timeout is None else busy_timeout
+    path = sqlite_path(url)
+    if path is not None:
+        engine = create_engine(url, creator=_sqlite_opener(path, timeout))
+        event.listen(engine, "connect", _sqlite_pragmas(timeout))
         return engine
-    return create_engine(url, pool_pre_ping=True)
+    if url.startswith("sqlite"):
+        return create_engine(url)
+    engine = create_engine(
+        url,
+        pool_pre_ping=True,
+        pool_size=POOL_SIZE,
+        max_overflow=MAX_OVERFLOW,
+        pool_timeout=POOL_TIMEOUT,
+        connect_args={
+            "connect_timeout": CONNECT_TIMEOUT_SECONDS,
+            "options": f"-c lock_timeout={int(timeout * 1000)}",
+        },
+    )
+    event.listen(engine, "do_connect", _retrying_connect(url))
+    return engine
 
 
-def _sqlite_pragmas(dbapi_connection: sqlite3.Connection, _record: Any) -> None:
-    cursor = dbapi_connection.cursor()
-    cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute("PRAGMA busy_timeout=10000")
-    cursor.close()
+def _sqlite_opener(path: Path, timeout: float) -> Callable[[], sqlite3.Connection]:
+    uri = f"file:{quote(str(path))}?mode=rw"
+
+    def connect() -> sqlite3.Connection:
+        try:
+            return sqlite3.connect(uri, uri=True, timeout=timeout, check_same_thread=False)
+        except sqlite3.OperationalError:
+            raise DatabaseUnavailable(
+                f"无法打开数据库文件 {path}（文件不存在或无权读写）：请检查 "
+                "DISCLOSURE_DATABASE_URL；新建数据库请运行 disclosure db upgrade（或 make run）"
+            ) from None
+
+    return connect
+
+
+def _sqlite_pragmas(timeout: float) -> Callable[[sqlite3.Connection, Any], None]:
+    def pragmas(dbapi_connection: sqlite3.Connection, _record: Any) -> None:
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute(f"PRAGMA busy_timeout={int(timeout * 1000)}")
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.close()
+
+    return pragmas
+
+
+def _refusal(error: BaseException) -> tuple[str, bool]:
+    """(Chinese reason, worth retrying) for a failed PostgreSQL connection attempt."""
+    detail = str(error).lower()
+    for needle, reason, transient in _REFUSALS:
+        if needle in detail:
+            return reason, transient
+    return "无法连接到数据库服务器", True
+
+
+def unavailable(url: str, reason: str) -> DatabaseUnavailable:
+    return DatabaseUnavailable(
+        f"{reason}（{describe_database(url)}）：请稍后重试；若一直如此，请检查数据库服务与 "
+        "DISCLOSURE_DATABASE_URL"
+    )
+
+
+def _retrying_connect(url: str) -> Callable[..., Any]:
+    def connect(dialect: Any, _record: Any, cargs: Any, cparams: Any) -> Any:
+        for attempt in range(CONNECT_ATTEMPTS):
+            try:
+                return dialect.connect(*cargs, **cparams)
+            except dialect.loaded_dbapi.OperationalError as error:
+                reason, transient = _refusal(error)
+                if not transient or attempt == CONNECT_ATTEMPTS - 1:
+                    # A connection error holds no SQL and no parameters: chaining is safe.
+                    raise unavailable(url, reason) from error
+                time.sleep(CONNECT_BACKOFF * 2**attempt)
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    return connect
+
+
+def create_sqlite_file(path: Path) -> bool:
+    """Create an empty SQLite database file with mode 0600 (and its folder, 0700) whatever
+    the umask; SQLite gives the -wal and -shm files the database file's mode. Returns False
+    if the file already existed."""
+    missing: list[Path] = []
+    folder = path.parent
+    while not folder.exists():
+        missing.append(folder)
+        folder = folder.parent
+    for folder in reversed(missing):
+        try:
+            folder.mkdir(mode=0o700)
+            os.chmod(folder, 0o700)
+        except FileExistsError:  # another process made it meanwhile
+            pass
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o600)
+    except FileExistsError:
+        return False
+    try:
+        os.fchmod(fd, 0o600)
+    finally:
+        os.close(fd)
+    return True
 
 
 def _alembic_config() -> Config:
@@ -46,38 +216,132 @@ def _alembic_config() -> Config:
     return config
 
 
+def _scripts() -> ScriptDirectory:
+    return ScriptDirectory.from_config(_alembic_config())
+
+
 def head_revision() -> str:
-    head = ScriptDirectory.from_config(_alembic_config()).get_current_head()
+    head = _scripts().get_current_head()
     assert head is not None
     return head
 
 
+def _revision_of(conn: Connection) -> str | None:
+    return MigrationContext.configure(conn).get_current_revision()
+
+
 def current_revision(engine: Engine) -> str | None:
+    """The schema revision, None for an empty database (or a SQLite file not yet created)."""
+    path = sqlite_path(engine.url.render_as_string(hide_password=False))
+    if path is not None and not path.exists():
+        return None
     with engine.connect() as conn:
-        return MigrationContext.configure(conn).get_current_revision()
+        return _revision_of(conn)
+
+
+def _check_known(revision: str | None, url: str) -> None:
+    if revision is None:
+        return
+    try:
+        known = _scripts().get_revision(revision) is not None
+    except CommandError:  # alembic's ResolutionError for an id it has no script for
+        known = False
+    if not known:
+        raise ConfigurationError(
+            field="DISCLOSURE_DATABASE_URL",
+            message=f"数据库（{describe_database(url)}）的结构版本 {revision} 不是本程序所知的"
+            "版本：该数据库可能由更新版本的 disclosure 创建，请升级 disclosure 后再使用",
+        )
 
 
 def upgrade(engine: Engine, revision: str = "head") -> None:
-    """Bring the schema to ``revision`` (idempotent)."""
+    """Bring the schema to ``revision`` (idempotent, safe to run from several processes).
+
+    The whole upgrade runs in one transaction that first takes the migration lock —
+    ``pg_advisory_xact_lock`` on PostgreSQL, ``BEGIN EXCLUSIVE`` on SQLite (whose DDL is
+    transactional too) — and reads the revision again under it: a process that waited
+    finds the work done. A revision unknown to this code is a ``ConfigurationError``.
+    """
+    url = engine.url.render_as_string(hide_password=False)
+    path = sqlite_path(url)
+    if path is not None:  # upgrading is the explicit way to create a database
+        create_sqlite_file(path)
     config = _alembic_config()
-    with engine.begin() as conn:
-        config.attributes["connection"] = conn
-        command.upgrade(config, revision)
-
-
-def ensure_schema(engine: Engine) -> None:
-    """Upgrade automatically on first use (and after a package upgrade brings new revisions)."""
-    current = current_revision(engine)
-    if current == head_revision():
-        return
+    busy_ms = 0
     try:
-        upgrade(engine)
-    except CommandError:
+        with engine.connect() as conn:
+            if conn.dialect.name == "sqlite":
+                # Wait for another process's upgrade however long it takes, then restore.
+                busy_ms = int(conn.exec_driver_sql("PRAGMA busy_timeout").scalar_one())
+                conn.exec_driver_sql(f"PRAGMA busy_timeout={int(MIGRATION_BUSY_TIMEOUT * 1000)}")
+                conn.exec_driver_sql("BEGIN EXCLUSIVE")
+            else:
+                conn.begin()
+                conn.execute(
+                    text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK_KEY}
+                )
+            try:
+                current = _revision_of(conn)
+                _check_known(current, url)
+                target = head_revision() if revision == "head" else revision
+                if current != target:
+                    config.attributes["connection"] = conn
+                    command.upgrade(config, revision)
+                conn.commit()
+            except BaseException:
+                conn.rollback()
+                raise
+            finally:
+                if conn.dialect.name == "sqlite":
+                    conn.exec_driver_sql(f"PRAGMA busy_timeout={busy_ms}")
+    except CommandError as error:
         raise ConfigurationError(
             field="DISCLOSURE_DATABASE_URL",
-            message=f"数据库结构版本 {current} 不是本程序所知的版本：该数据库可能由更新的版本创建，"
-            "请升级 disclosure 后再使用",
+            message=f"无法把数据库（{describe_database(url)}）升级到版本 {revision}：{error}",
         ) from None
+    except OperationalError as error:
+        raise unavailable(url, "升级数据库结构时数据库不可用") from error.orig
+
+
+def ensure_schema(engine: Engine, *, create: bool = False) -> None:
+    """Check the schema at start-up; upgrade an older one automatically.
+
+    Args:
+        engine: from ``make_engine``.
+        create: create the database (the SQLite file, mode 0600) and its schema if it has
+            none. Without it a database with no tables is a ``ConfigurationError`` naming the
+            database and saying how to create it: a mistyped path or URL must not silently
+            start an empty database.
+
+    Raises:
+        ConfigurationError: no schema and not ``create``, or a revision newer than this code.
+        DatabaseUnavailable: the database cannot be reached.
+    """
+    url = engine.url.render_as_string(hide_password=False)
+    path = sqlite_path(url)
+    if path is not None and not path.exists():
+        if not create:
+            raise _no_schema(url)
+        create_sqlite_file(path)
+    try:
+        current = current_revision(engine)
+    except OperationalError as error:
+        raise unavailable(url, "无法读取数据库") from error.orig
+    if current == head_revision():
+        return
+    if current is None and not create:
+        raise _no_schema(url)
+    _check_known(current, url)
+    upgrade(engine)
+
+
+def _no_schema(url: str) -> ConfigurationError:
+    return ConfigurationError(
+        field="DISCLOSURE_DATABASE_URL",
+        message=f"数据库（{describe_database(url)}）尚未建立（没有数据表）：若地址无误，"
+        "请先运行 disclosure db upgrade（或 make run）创建数据库；否则请检查 "
+        "DISCLOSURE_DATABASE_URL",
+    )
 
 
 def session_factory(engine: Engine) -> sessionmaker[Session]:

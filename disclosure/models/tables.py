@@ -92,6 +92,10 @@ class Case(Base):
     fee_due: Mapped[date | None] = mapped_column(Date, index=True)
     limits_provisional: Mapped[bool] = mapped_column(Boolean, default=False)
     is_demo: Mapped[bool] = mapped_column(Boolean, default=False)
+    #: The drafted reply letter's context (JSON): what the supervisor approves is what is sent.
+    draft_context: Mapped[str | None] = mapped_column(Text)
+    #: The same applicant's earlier application with the same description (重复申请).
+    duplicate_of: Mapped[int | None] = mapped_column(Integer)
     version: Mapped[int] = mapped_column(Integer, nullable=False)
 
     applicant: Mapped[Applicant] = relationship(lazy="joined")
@@ -123,10 +127,16 @@ class ClockEventRow(Base):
     fee_scale: Mapped[str | None] = mapped_column(String(20))
     fee_quantity: Mapped[int | None] = mapped_column(Integer)
     fee_basis: Mapped[str | None] = mapped_column(Text)
+    #: A consulted third party's answer: ``agree`` or ``object`` (Art. 32).
+    opinion: Mapped[str | None] = mapped_column(String(20))
 
 
 class AuditEvent(Base):
-    """Append-only (database triggers refuse UPDATE and DELETE); hash-chained per case."""
+    """Append-only (database triggers refuse UPDATE and DELETE); hash-chained per case.
+
+    ``scheme`` says which rules the event was written under, so an old chain stays
+    verifiable after what is hashed or recorded changes (``services.audit``).
+    """
 
     __tablename__ = "audit_events"
     __table_args__ = (
@@ -147,6 +157,8 @@ class AuditEvent(Base):
     payload: Mapped[str] = mapped_column(Text)  # canonical JSON, hashed as stored
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64))
+    #: What the hash covers and the payload records (``services.audit.SCHEME``; see 0005).
+    scheme: Mapped[int] = mapped_column(Integer)
 
 
 class LetterCounter(Base):

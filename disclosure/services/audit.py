@@ -6,6 +6,22 @@ to version n, so removing the newest event is as visible as changing an old one.
 payload also carries a snapshot of the case row it produced and the clock event it added;
 the registration event carries a fingerprint of the application. ``verify`` compares those
 with the rows, so editing a case, an applicant or a clock event directly is detected too.
+
+Schemes. What an event hashes and records has changed over time; every event stores the
+``scheme`` it was written under and is verified by that scheme's rules, so upgrading never
+raises false tamper alarms (issue #27):
+
+* 1 (revision 0001): the clock-event record is ``kind, on, days, until``.
+* 2 (0002–0004): the record adds ``party, fee_amount, fee_scale, fee_quantity``.
+* 3 (0005 on): the record adds ``opinion``, and the hash covers ``scheme`` itself.
+
+Editing the ``scheme`` column cannot weaken verification: from scheme 3 on it is hashed, so
+changing it breaks the hash; an event below 3 is verified by the scheme its hash-covered
+payload shows (the keys of its clock-event record), and a stored value that disagrees, or
+an old scheme after a newer one in the same chain, is reported. A column a scheme did not
+record must be empty in the row (it did not exist when the event was written), so fields
+added later cannot be filled in unnoticed. Any change to what is hashed or recorded needs a
+new scheme number here and a migration that marks the events before it.
 """
 
 from __future__ import annotations
@@ -25,6 +41,19 @@ from disclosure.models.tables import Applicant, AuditEvent, Case, ClockEventRow,
 
 GENESIS = "0" * 64
 _BATCH = 500
+
+#: The scheme new events are written under (see the module docstring).
+SCHEME = 3
+#: Clock-event record keys per scheme.
+CLOCK_KEYS: dict[int, frozenset[str]] = {
+    1: frozenset({"kind", "on", "days", "until"}),
+    2: frozenset({"kind", "on", "days", "until", "party", "fee_amount", "fee_scale",
+                  "fee_quantity"}),
+    3: frozenset({"kind", "on", "days", "until", "party", "fee_amount", "fee_scale",
+                  "fee_quantity", "opinion"}),
+}  # fmt: skip
+#: The first scheme whose hash covers the scheme number.
+_HASHED_SCHEME = 3
 
 #: Case columns every audit event snapshots (the row as that change left it).
 SNAPSHOT_COLUMNS = (
@@ -52,8 +81,9 @@ def case_snapshot(case: Case) -> dict[str, object]:
     return {column: _iso(getattr(case, column)) for column in SNAPSHOT_COLUMNS}
 
 
-def clock_event_record(row: ClockEventRow) -> dict[str, object]:
-    return {
+def clock_event_record(row: ClockEventRow, scheme: int = SCHEME) -> dict[str, object]:
+    """What the trail records of a clock event under ``scheme``."""
+    full: dict[str, object] = {
         "kind": row.kind,
         "on": row.occurred_on.isoformat(),
         "days": row.days,
@@ -62,7 +92,32 @@ def clock_event_record(row: ClockEventRow) -> dict[str, object]:
         "fee_amount": None if row.fee_amount is None else f"{row.fee_amount:.2f}",
         "fee_scale": row.fee_scale,
         "fee_quantity": row.fee_quantity,
+        "opinion": row.opinion,
     }
+    return {key: value for key, value in full.items() if key in CLOCK_KEYS[scheme]}
+
+
+def _clock_matches(row: ClockEventRow, recorded: object, scheme: int) -> bool:
+    """The row equals the record; a column the scheme did not record must be empty."""
+    full = clock_event_record(row, max(CLOCK_KEYS))
+    kept = CLOCK_KEYS[scheme]
+    return recorded == {k: v for k, v in full.items() if k in kept} and all(
+        full[k] is None for k in full if k not in kept
+    )
+
+
+def scheme_of_payload(payload: dict[str, Any]) -> int | None:
+    """The pre-0005 scheme (1 or 2) an event's payload shows, or None if it shows none.
+
+    Only the clock-event record differs between schemes 1 and 2.
+    """
+    record = payload.get("clock_event")
+    if not isinstance(record, dict):
+        return None
+    for scheme in (1, 2):
+        if set(record) == CLOCK_KEYS[scheme]:
+            return scheme
+    return 0  # neither: not a record any version of this code wrote
 
 
 def application_fingerprint(case: Case, applicant: Applicant) -> str:
@@ -79,7 +134,10 @@ def application_fingerprint(case: Case, applicant: Applicant) -> str:
 
 
 def event_hash(event: AuditEvent) -> str:
-    body = {
+    """SHA-256 of the event under its scheme (from scheme 3 on, the scheme is hashed too)."""
+    if event.scheme is None:
+        raise ValueError("AuditEvent.scheme must be set before hashing (audit.SCHEME)")
+    body: dict[str, object] = {
         "case_id": event.case_id,
         "seq": event.seq,
         "at": _utc_text(event.at),
@@ -92,6 +150,8 @@ def event_hash(event: AuditEvent) -> str:
         "payload": json.loads(event.payload),
         "prev_hash": event.prev_hash,
     }
+    if event.scheme >= _HASHED_SCHEME:
+        body["scheme"] = event.scheme
     return hashlib.sha256(canonical_json(body).encode("utf-8")).hexdigest()
 
 
@@ -135,6 +195,7 @@ def append_event(
         reason=reason,
         payload=canonical_json({**payload, "case": case_snapshot(case)}),
         prev_hash=prev_hash,
+        scheme=SCHEME,
     )
     event.hash = event_hash(event)
     session.add(event)
@@ -158,18 +219,31 @@ def verify_case(
 ) -> ChainBreak | None:
     """Check one case's chain and compare it with the rows it describes."""
     prev = GENESIS
-    recorded_clock: list[object] = []
+    recorded_clock: list[tuple[int, object]] = []
     recorded_letters: list[object] = []
+    newest_scheme = 0
     for expected_seq, event in enumerate(events, start=1):
         if event.seq != expected_seq:
             return ChainBreak(case.id, expected_seq, f"第{expected_seq}条事件缺失（序号不连续）")
         if event.prev_hash != prev:
             return ChainBreak(case.id, event.seq, "前序哈希不符：此前的事件被删除或改动")
+        if event.scheme not in CLOCK_KEYS:
+            return ChainBreak(case.id, event.seq, f"未知的记录方案 {event.scheme}：事件被改动")
         if event_hash(event) != event.hash:
             return ChainBreak(case.id, event.seq, "内容哈希不符：事件在写入后被改动")
         payload = json.loads(event.payload)
+        scheme = event.scheme
+        if scheme < _HASHED_SCHEME:  # the column is not hashed: trust the hashed payload
+            shown = scheme_of_payload(payload)
+            if shown is not None and shown != scheme:
+                return ChainBreak(
+                    case.id, event.seq, "记录方案与事件内容不符：事件的记录方案被改动"
+                )
+        if scheme < newest_scheme:
+            return ChainBreak(case.id, event.seq, "记录方案早于此前的事件：事件的记录方案被改动")
+        newest_scheme = scheme
         if "clock_event" in payload:
-            recorded_clock.append(payload["clock_event"])
+            recorded_clock.append((scheme, payload["clock_event"]))
         recorded_letters.extend(payload.get("letters", []))
         prev = event.hash
     if len(events) != case.version:
@@ -185,7 +259,10 @@ def verify_case(
         return ChainBreak(
             case.id, 1, "申请登记内容（申请人或申请事项）与登记时的指纹不符：登记信息被改动"
         )
-    if [clock_event_record(row) for row in clock_rows] != recorded_clock:
+    if len(clock_rows) != len(recorded_clock) or not all(
+        _clock_matches(row, recorded, scheme)
+        for row, (scheme, recorded) in zip(clock_rows, recorded_clock, strict=False)
+    ):
         return ChainBreak(case.id, events[-1].seq, "计时事件与轨迹记载不符：期限依据被改动")
     stored = [
         {

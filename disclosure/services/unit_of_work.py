@@ -2,19 +2,26 @@
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from types import TracebackType
 
 from sqlalchemy import Engine
-from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.orm.exc import StaleDataError
 
 from disclosure.config import Settings
-from disclosure.errors import ConflictError
-from disclosure.models.db import ensure_schema, make_engine, session_factory
+from disclosure.errors import (
+    ConflictError,
+    DatabaseBusy,
+    DatabaseUnavailable,
+    DisclosureError,
+)
+from disclosure.models.db import ensure_schema, make_engine, session_factory, unavailable
 
 
 def utc_now() -> datetime:
@@ -31,15 +38,30 @@ class App:
     now: Callable[[], datetime] = field(default=utc_now)
 
     @classmethod
-    def open(cls, settings: Settings | None = None, *, migrate: bool = True) -> App:
+    def open(cls, settings: Settings | None = None, *, create: bool = False) -> App:
+        """Connect and check the schema, upgrading an older one.
+
+        Args:
+            settings: defaults to ``Settings.from_env()``.
+            create: create the database and its schema if it has none (``db upgrade``, the
+                demo, tests). Without it an empty or missing database is refused.
+
+        Raises:
+            ConfigurationError: the database has no schema (and not ``create``), or a schema
+                newer than this code.
+            DatabaseUnavailable: the database cannot be reached.
+        """
         settings = settings or Settings.from_env()
         engine = make_engine(settings.database_url)
-        if migrate:
-            ensure_schema(engine)
+        try:
+            ensure_schema(engine, create=create)
+        except BaseException:
+            engine.dispose()
+            raise
         return cls(settings, engine, session_factory(engine))
 
     def uow(self) -> UnitOfWork:
-        return UnitOfWork(self.sessions)
+        return UnitOfWork(self.sessions, self.settings.database_url)
 
     def close(self) -> None:
         self.engine.dispose()
@@ -50,8 +72,9 @@ class UnitOfWork:
 
     session: Session
 
-    def __init__(self, sessions: sessionmaker[Session]) -> None:
+    def __init__(self, sessions: sessionmaker[Session], database_url: str = "") -> None:
         self._sessions = sessions
+        self._url = database_url
 
     def __enter__(self) -> UnitOfWork:
         self.session = self._sessions()
@@ -66,30 +89,62 @@ class UnitOfWork:
         # close() rolls back what was not committed without expiring loaded rows, so
         # read-only use cases can hand their results to the caller.
         self.session.close()
-        conflict = _as_conflict(exc)
-        if conflict is not None:  # e.g. an autoflush inside the use case lost the lock
-            raise conflict from None
+        translated = _translate(exc, self._url)
+        if translated is not None:  # e.g. an autoflush inside the use case lost the lock
+            # ``from None``: a driver error's text repeats the statement's parameters.
+            raise translated from None
 
     def commit(self) -> None:
         try:
             self.session.commit()
         except Exception as error:
             self.session.rollback()
-            conflict = _as_conflict(error)
-            if conflict is not None:
-                raise conflict from None
+            translated = _translate(error, self._url)
+            if translated is not None:
+                raise translated from None
             raise
 
 
-def _as_conflict(error: BaseException | None) -> ConflictError | None:
-    """A lost optimistic lock, a concurrent duplicate sequence number or a SQLite write lock
-    held by another clerk all mean the same to the user: someone else changed the case."""
+#: PostgreSQL SQLSTATEs: lock_timeout / statement_timeout hit (busy), and the connection
+#: lost or refused (classes 08 and 57P, too_many_connections).
+_PG_BUSY = ("55P03", "57014")
+_PG_GONE = ("08", "57P", "53300")
+
+
+def _translate(error: BaseException | None, url: str) -> DisclosureError | None:
+    """The database's refusals, as the user should read them.
+
+    A lost optimistic lock or a concurrent duplicate sequence number means someone else
+    changed the case (``ConflictError``). A write lock held past the busy timeout means the
+    database is busy — nobody changed this record; retry (``DatabaseBusy``), except SQLite's
+    BUSY_SNAPSHOT, where another writer did commit after our read. A lost or refused
+    connection is ``DatabaseUnavailable``.
+    """
     if isinstance(error, StaleDataError):
         return ConflictError()
     if isinstance(error, IntegrityError) and any(
         table in str(error.orig) for table in ("audit_events", "clock_events")
     ):
         return ConflictError()
-    if isinstance(error, OperationalError) and "locked" in str(error.orig):
-        return ConflictError()
+    if isinstance(error, PoolTimeout):
+        return DatabaseUnavailable("本进程的数据库连接都在使用中，等待空闲连接超时：请稍后重试")
+    if not isinstance(error, OperationalError | DBAPIError):
+        return None
+    orig = error.orig
+    if isinstance(orig, sqlite3.OperationalError):
+        name = getattr(orig, "sqlite_errorname", "")
+        if name == "SQLITE_BUSY_SNAPSHOT":
+            return ConflictError()
+        if name.startswith(("SQLITE_BUSY", "SQLITE_LOCKED")) or "locked" in str(orig):
+            return DatabaseBusy()
+        return None
+    state = str(getattr(orig, "sqlstate", "") or "")
+    if state in _PG_BUSY:
+        return DatabaseBusy()
+    if state.startswith(_PG_GONE) or error.connection_invalidated:
+        return (
+            unavailable(url, "与数据库的连接中断或被拒绝")
+            if url
+            else DatabaseUnavailable("与数据库的连接中断或被拒绝：请稍后重试")
+        )
     return None

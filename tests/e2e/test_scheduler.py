@@ -8,6 +8,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from datetime import UTC, datetime
 
 import pytest
 from sqlalchemy import create_engine, func, select, text
@@ -105,3 +106,70 @@ def test_two_nodes_on_postgresql_scan_once_per_interval_and_take_over(overdue_ca
         alerts = conn.execute(select(func.count()).select_from(Alert)).scalar()
     engine.dispose()
     assert alerts == 2  # overdue reply and correction notice, raised once by whichever node
+
+
+FREEZE = """
+import os, signal, sys
+from disclosure import scheduler
+from disclosure.config import Settings
+from disclosure.services.unit_of_work import App
+
+real_scan = scheduler.scan
+
+
+def scan_then_freeze(*args, **kwargs):
+    counts = real_scan(*args, **kwargs)
+    print("frozen inside the scan", flush=True)
+    os.kill(os.getpid(), signal.SIGSTOP)  # as if stopped, swapped out or hung
+    return counts
+
+
+scheduler.scan = scan_then_freeze
+settings = Settings.from_env()
+app = App.open(settings)
+scheduler.run_scan(app, settings.agency_today(), slot=1, node="frozen")
+"""
+
+
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+def test_a_frozen_node_does_not_stop_the_others(overdue_case: str) -> None:
+    """A node stopped inside its scan (SIGSTOP) keeps its session open; the server ends it
+    after half an interval idle, so the other node misses at most one slot (#30)."""
+    url = overdue_case
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith("DISCLOSURE_")},
+        "DISCLOSURE_DATABASE_URL": url,
+        "DISCLOSURE_TODAY": TODAY.isoformat(),
+        "DISCLOSURE_SCAN_INTERVAL_SECONDS": str(INTERVAL),
+    }
+    node = start(url)
+    wait_for_runs(url, 1)  # the other node is up and scanning
+    frozen = subprocess.Popen(
+        [sys.executable, "-c", FREEZE], env=env, stdout=subprocess.PIPE, text=True
+    )
+    try:
+        assert frozen.stdout is not None
+        assert frozen.stdout.readline().strip() == "frozen inside the scan"
+        frozen_at = datetime.now(UTC)
+        engine = create_engine(url)
+        with engine.connect() as conn:  # it holds the scan lock, idle in its transaction
+            holders = conn.execute(
+                text("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted")
+            ).scalar()
+        engine.dispose()
+        assert holders == 1
+        before = len(runs(url))
+        wait_for_runs(url, before + 2, timeout=6 * INTERVAL)  # two more scans by the other node
+        output = stop(node)
+    finally:
+        frozen.send_signal(signal.SIGCONT)
+        frozen.kill()
+        frozen.communicate(timeout=10)
+    after = [r for r in runs(url) if _aware(r.started_at) > frozen_at]
+    assert after and all(r.node != "frozen" for r in runs(url))
+    assert (_aware(after[0].started_at) - frozen_at).total_seconds() <= 2 * INTERVAL + 1
+    assert output.count("another node is scanning") <= 1, output  # at most one slot missed
+
+
+def _aware(moment: datetime) -> datetime:
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)

@@ -25,7 +25,7 @@ def _downgrade_to_base(engine) -> None:
 
 def test_schema_upgrades_downgrades_and_upgrades_again(database_url: str) -> None:
     engine = make_engine(database_url)
-    ensure_schema(engine)
+    ensure_schema(engine, create=True)
     assert current_revision(engine) == head_revision()
     _downgrade_to_base(engine)
     assert current_revision(engine) is None
@@ -38,7 +38,7 @@ def test_schema_upgrades_downgrades_and_upgrades_again(database_url: str) -> Non
 
 def test_migrated_schema_matches_the_orm_tables(database_url: str) -> None:
     engine = make_engine(database_url)
-    ensure_schema(engine)
+    ensure_schema(engine, create=True)
     inspector = inspect(engine)
     for name, table in Base.metadata.tables.items():
         columns = {c["name"]: c for c in inspector.get_columns(name)}
