@@ -16,6 +16,7 @@ class LetterKind(StrEnum):
     FEE = "fee"
     REPLY = "reply"
     CLOSING = "closing"
+    AGREED_DUE = "agreed_due"
 
 
 @dataclass(frozen=True)
@@ -37,6 +38,7 @@ KINDS: dict[LetterKind, KindInfo] = {
     LetterKind.FEE: KindInfo("信息处理费收费通知书", "费", "fee.html.j2"),
     LetterKind.REPLY: KindInfo("政府信息公开申请答复书", "答", "reply_{outcome}.html.j2"),
     LetterKind.CLOSING: KindInfo("终止处理告知书", "终", "closing.html.j2"),
+    LetterKind.AGREED_DUE: KindInfo("另行确定答复期限告知书", "定", "agreed_due.html.j2"),
 }
 
 #: Reply titles by outcome; 不予处理 is a 告知书, not a 答复书 (letters.md).
@@ -60,6 +62,7 @@ LETTER_FOR_TRIGGER: dict[str, LetterKind] = {
     "send": LetterKind.REPLY,
     "abandon_correction": LetterKind.CLOSING,
     "abandon_fee": LetterKind.CLOSING,
+    "set_due": LetterKind.AGREED_DUE,
 }
 
 
@@ -131,7 +134,7 @@ BASES: dict[tuple[str, str], Basis] = {
     ),
     ("not_handled", "confirm_or_reissue"): Basis(
         "第二条",
-        "政府信息是指行政机关在履行行政管理职能过程中制作或者获取的，以一定形式记录、保存的信息；要求行政机关确认或者重新出具已获取的信息，不是申请获取政府信息",
+        "本条例所称政府信息，是指行政机关在履行行政管理职能过程中制作或者获取的，以一定形式记录、保存的信息",
     ),
     ("other", "other"): Basis(
         "第三十六条",
@@ -166,3 +169,66 @@ WITHHOLD_PHRASES = {
     "enforcement_file": "属于行政执法案卷信息",
     "administrative_query": "属于有关法律、行政法规对获取另有特别规定的信息",
 }
+
+#: What the agency found, as the opening clause of a reply's decision paragraph. The
+#: paragraph then reads: finding. 《条例》article规定，basis。据此，本机关decision。detail
+REPLY_FINDINGS: dict[tuple[str, str], str] = {
+    ("disclose", "provided"): "经审查，您申请获取的政府信息属于可以公开的政府信息",
+    ("disclose", "published"): "经审查，您申请获取的政府信息本机关已经主动公开",
+    ("cannot_provide", "not_held"): "经检索，本机关没有制作或者获取您所申请公开的政府信息",
+    ("cannot_provide", "needs_creation"): (
+        "经审查，本机关没有您所申请的现成信息，提供该信息需要对现有政府信息进行加工、分析"
+    ),
+    ("cannot_provide", "still_unclear"): (
+        "经审查，您的申请经补正后内容仍不明确，本机关无法确定您所需要的政府信息"
+    ),
+    ("not_handled", "petition"): (
+        "经审查，您的申请属于以政府信息公开申请的形式进行信访、投诉、举报等活动"
+    ),
+    ("not_handled", "repeat"): (
+        "经审查，本机关已就您提出的政府信息公开申请作出答复，您此次申请公开的是相同的政府信息"
+    ),
+    ("not_handled", "publication"): (
+        "经审查，您要求本机关提供的是政府公报、报刊、书籍等公开出版物"
+    ),
+    ("not_handled", "mass_requests"): (
+        "经审查，您申请公开政府信息的数量、频次明显超过合理范围，经本机关要求说明理由，"
+        "申请理由不合理"
+    ),
+    ("not_handled", "confirm_or_reissue"): (
+        "经审查，您的申请是要求本机关确认或者重新出具已获取的信息，不属于申请获取政府信息"
+    ),
+    ("other", "other"): "经审查，本机关对您的申请作如下处理",
+}
+for _reason, _phrase in WITHHOLD_PHRASES.items():
+    REPLY_FINDINGS[("withhold", _reason)] = f"经审查，您申请获取的政府信息{_phrase}"
+    REPLY_FINDINGS[("partial", _reason)] = (
+        f"经审查，您申请获取的政府信息中，部分内容{_phrase}，其余内容可以公开，且能够作区分处理"
+    )
+
+#: What the agency decided, read after "据此，本机关".
+REPLY_DECISIONS: dict[tuple[str, str], str] = {
+    ("disclose", "provided"): "决定予以公开",
+    ("disclose", "published"): "告知您获取该政府信息的方式、途径",
+    ("cannot_provide", "not_held"): "无法向您提供该政府信息",
+    ("cannot_provide", "needs_creation"): "决定不予提供",
+    ("cannot_provide", "still_unclear"): "无法向您提供所申请的政府信息",
+    ("not_handled", "petition"): "不作为政府信息公开申请处理",
+    ("not_handled", "repeat"): "不予重复处理",
+    ("not_handled", "publication"): "不作为政府信息公开申请处理，告知您获取的途径",
+    ("not_handled", "mass_requests"): "对该申请不予处理",
+    ("not_handled", "confirm_or_reissue"): "不作为政府信息公开申请处理",
+    ("other", "other"): "作如下处理",
+}
+for _reason in WITHHOLD_PHRASES:
+    REPLY_DECISIONS[("withhold", _reason)] = "决定不予公开"
+    REPLY_DECISIONS[("partial", _reason)] = (
+        "决定部分公开：向您提供可以公开的内容，对上述部分内容不予公开"
+    )
+REPLY_DECISIONS[("withhold", "administrative_query")] = (
+    "不通过政府信息公开程序提供该信息，请您依照有关法律、行政法规的规定办理"
+)
+REPLY_FINDINGS[("withhold", "administrative_query")] = (
+    "经审查，您申请获取的政府信息属于工商、不动产登记资料等信息，"
+    "有关法律、行政法规对该信息的获取有特别规定"
+)

@@ -3,12 +3,18 @@
 A letter is rendered once, when issued, from the case as it then stands; the HTML, its
 SHA-256 and the context are stored, and every later print (HTML, PDF, DOCX) is made from
 that stored HTML — the same text years later, whatever happened to templates or settings.
+
+A reply is first rendered by ``preview`` when it is drafted (no 文号 is taken); the
+supervisor approves that text, and ``issue(context=...)`` sends exactly it, with only the
+文号 and the date of issue filled in.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import re
+import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
@@ -21,7 +27,15 @@ from sqlalchemy.orm import Session
 
 from disclosure.config import Settings
 from disclosure.errors import NotFound, RuleViolation
-from disclosure.letters.kinds import BASES, KINDS, REPLY_TITLES, WITHHOLD_PHRASES, LetterKind
+from disclosure.letters.kinds import (
+    BASES,
+    KINDS,
+    REPLY_DECISIONS,
+    REPLY_FINDINGS,
+    REPLY_TITLES,
+    WITHHOLD_PHRASES,
+    LetterKind,
+)
 from disclosure.letters.render import render_html
 from disclosure.models.tables import Applicant, Case, ClockEventRow, Letter, LetterCounter
 from disclosure.workflow.application import (
@@ -47,9 +61,31 @@ class LetterInput:
     extra: dict[str, Any] = field(default_factory=dict)
 
 
+#: Printed in a preview where the 文号 will stand once the letter is issued.
+NUMBER_PLACEHOLDER = "（发文时编号）"
+
+
 def _number(settings: Settings, kind: LetterKind, year: int, seq_no: int) -> tuple[str, str]:
+    """The prefix and the 文号: ``示审依申答〔2026〕12号`` (GB/T 9704: no 第, no leading zeros),
+    or ``示审依申答〔2026〕第12号`` where the agency prints 第 by local custom."""
     prefix = f"{settings.agency_prefix}{KINDS[kind].code}"
-    return prefix, f"{prefix}〔{year}〕第{seq_no}号"
+    di = "第" if settings.number_with_di else ""
+    return prefix, f"{prefix}〔{year}〕{di}{seq_no}号"
+
+
+#: Brackets a clerk may type around the year, all read as the 六角括号 of GB/T 9704.
+_BRACKETS = str.maketrans({"[": "〔", "]": "〕", "(": "〔", ")": "〕", "【": "〔", "】": "〕",
+                           "［": "〔", "］": "〕", "（": "〔", "）": "〕", "〖": "〔", "〗": "〕"})  # fmt: skip
+_NUMBER = re.compile(r"〔(\d{4})〕第?0*(\d+)号$")
+
+
+def normalise_number(text: str) -> str:
+    """A 文号 as typed, in one canonical form for comparison: full-width digits and brackets
+    (NFKC), any of ``[] () 【】 〔〕`` around the year, spaces, a 第 before the sequence
+    number and leading zeros all read alike. ``示审依申答【２０２６】第012号`` and the stored
+    ``示审依申答〔2026〕12号`` (or ``…〔2026〕第12号``, as issued before 第 was dropped) match."""
+    text = "".join(unicodedata.normalize("NFKC", text).split()).translate(_BRACKETS)
+    return _NUMBER.sub(lambda m: f"〔{m.group(1)}〕{m.group(2)}号", text)
 
 
 def allocate_number(session: Session, prefix: str, year: int, kind: LetterKind) -> int:
@@ -87,6 +123,35 @@ def _limit_due(limit: Limit | None) -> str | None:
     return cn_date(limit.due) if limit is not None else None
 
 
+def due_sentence(limit: Limit) -> str:
+    """How a due date was computed, as a clause of a letter: the limit's explanation
+    (``自2026年11月2日起算20个工作日；延长10个工作日 → 2026年12月14日``, built for screens)
+    becomes ``答复期限自2026年11月2日起算20个工作日，延长10个工作日，至2026年12月14日届满``."""
+    steps = limit.explanation.split("→")[0].strip().rstrip("；;，,")
+    steps = "，".join(part.strip() for part in re.split(r"[；;]", steps) if part.strip())
+    label = limit.label
+    return (
+        f"{label}{steps}，至{cn_date(limit.due)}届满"
+        if steps
+        else f"{label}至{cn_date(limit.due)}届满"
+    )
+
+
+def _clause(text: str | None) -> str | None:
+    """A clerk's text used inside a sentence: trimmed, without a closing full stop."""
+    if text is None:
+        return None
+    return text.strip().rstrip("。.；;，,").strip() or None
+
+
+def _sentence(text: str | None) -> str | None:
+    """A clerk's text used as sentences of its own: ends with a full stop."""
+    if text is None or not text.strip():
+        return None
+    text = text.strip()
+    return text if text[-1] in "。！？”’）)」』" else f"{text}。"
+
+
 def base_context(
     settings: Settings, case: Case, applicant: Applicant, limits: Limits
 ) -> dict[str, Any]:
@@ -105,7 +170,7 @@ def base_context(
             id=case.id, received_on=cn_date(case.received_on), description=case.description,
             channel_name=CHANNEL_RULES[Channel(case.channel)][0],
             channel_rule=CHANNEL_RULES[Channel(case.channel)][1],
-            reply_due=_limit_due(reply), reply_due_note=reply.explanation if reply else None,
+            reply_due=_limit_due(reply), reply_due_note=due_sentence(reply) if reply else None,
             provisional=bool(reply and reply.provisional),
         ),
     }  # fmt: skip
@@ -135,8 +200,14 @@ def kind_context(
         )}  # fmt: skip
     if kind is LetterKind.EXTENSION:
         return info.title, info.template, {"extension": _present(
-            old_due=_limit_due(before.reply), new_due=_limit_due(limits.reply), reason=note,
-            days=extension_days,
+            old_due=_limit_due(before.reply), new_due=_limit_due(limits.reply),
+            reason=_clause(note), days=extension_days,
+        )}  # fmt: skip
+    if kind is LetterKind.AGREED_DUE:
+        # Art. 35: a reasonable later date, fixed by the agency and told to the applicant.
+        return info.title, info.template, {"agreed": _present(
+            old_due=_limit_due(before.reply), new_due=_limit_due(limits.reply),
+            reason=_clause(note), consent=_clause(letter_input.extra.get("consent")),
         )}  # fmt: skip
     if kind in (LetterKind.THIRD_PARTY, LetterKind.AGENCY_CONSULT):
         window = limits.third_party if kind is LetterKind.THIRD_PARTY else limits.agency
@@ -157,11 +228,16 @@ def kind_context(
         )}  # fmt: skip
     outcome = case.outcome or ""
     reason = case.outcome_reason or ""
+    if (outcome, reason) not in BASES:
+        raise _no_outcome()
     basis = BASES[(outcome, reason)]
     if kind is LetterKind.REPLY:
         return REPLY_TITLES[outcome], info.template.format(outcome=outcome), {"reply": _present(
-            reason=OUTCOMES[outcome].reasons[reason], article=basis.article, basis=basis.text,
-            detail=case.reply_detail, refer_to=case.refer_to,
+            outcome=outcome, code=reason, reason=OUTCOMES[outcome].reasons[reason],
+            finding=REPLY_FINDINGS.get((outcome, reason)),
+            decision=REPLY_DECISIONS.get((outcome, reason)),
+            article=basis.article, basis=basis.text,
+            detail=_sentence(case.reply_detail), refer_to=_clause(case.refer_to),
             phrase=WITHHOLD_PHRASES.get(reason),
         )}  # fmt: skip
     if kind is LetterKind.CLOSING:
@@ -172,6 +248,76 @@ def kind_context(
             reason=OUTCOMES[outcome].reasons[reason], article=article, basis=basis.text,
         )}  # fmt: skip
     raise AssertionError(f"no context for letter kind {kind}")
+
+
+def _no_outcome() -> RuleViolation:
+    return RuleViolation(
+        "outcome", "required", "案件尚未拟定答复结果和理由，不能生成答复书；未生成文书"
+    )
+
+
+def _title_and_template(kind: LetterKind, case: Case) -> tuple[str, str]:
+    info = KINDS[kind]
+    if kind is LetterKind.REPLY:
+        outcome = case.outcome or ""
+        if outcome not in REPLY_TITLES:
+            raise _no_outcome()
+        return REPLY_TITLES[outcome], info.template.format(outcome=outcome)
+    return info.title, info.template
+
+
+def _context(
+    settings: Settings,
+    case: Case,
+    kind: LetterKind,
+    limits: Limits,
+    before: Limits,
+    letter_input: LetterInput,
+    note: str,
+    fee: Fee | None,
+    extension_days: int | None,
+) -> tuple[str, str, dict[str, Any]]:
+    title, template, specific = kind_context(
+        kind, case, limits, before, letter_input, note, fee, settings, extension_days
+    )
+    return title, template, base_context(settings, case, case.applicant, limits) | specific
+
+
+def _letter_block(kind: LetterKind, title: str, number: str, issued_on: date) -> dict[str, str]:
+    return {"kind": kind.value, "title": title, "number": number, "issued_on": cn_date(issued_on)}
+
+
+def preview(
+    session: Session,
+    settings: Settings,
+    case: Case,
+    kind: LetterKind,
+    *,
+    limits: Limits,
+    before: Limits,
+    issued_on: date,
+    letter_input: LetterInput,
+    note: str = "",
+    fee: Fee | None = None,
+    extension_days: int | None = None,
+) -> tuple[str, dict[str, Any]]:
+    """The letter as ``issue`` would print it, without taking a 文号 or recording anything.
+
+    The 文号 reads ``NUMBER_PLACEHOLDER``. Store the returned context and pass it to
+    ``issue(context=...)`` so that the letter sent is exactly the one approved.
+
+    Returns:
+        (html, context).
+
+    Raises:
+        RuleViolation: as ``issue`` does, when the case lacks a field the letter prints.
+    """
+    del session  # no number is allocated: nothing is read or written
+    title, template, context = _context(
+        settings, case, kind, limits, before, letter_input, note, fee, extension_days
+    )
+    context["letter"] = _letter_block(kind, title, NUMBER_PLACEHOLDER, issued_on)
+    return render_html(template, context, settings.template_dir), context
 
 
 def issue(
@@ -190,17 +336,26 @@ def issue(
     note: str = "",
     fee: Fee | None = None,
     extension_days: int | None = None,
+    context: dict[str, Any] | None = None,
 ) -> Letter:
-    """Render, number and record one letter in the caller's transaction."""
-    title, template, specific = kind_context(
-        kind, case, limits, before, letter_input, note, fee, settings, extension_days
-    )
-    context = base_context(settings, case, case.applicant, limits) | specific
+    """Render, number and record one letter in the caller's transaction.
+
+    Args:
+        context: a context stored from ``preview`` (the approved draft): the letter is
+            rendered from it, with only its ``letter`` block (kind, title, 文号, date)
+            replaced, instead of being rebuilt from the case.
+    """
+    if context is None:
+        title, template, context = _context(
+            settings, case, kind, limits, before, letter_input, note, fee, extension_days
+        )
+    else:
+        title, template = _title_and_template(kind, case)
+        context = json.loads(json.dumps(context, ensure_ascii=False))  # a copy, JSON-safe
     prefix, _ = _number(settings, kind, issued_on.year, 0)
     seq_no = allocate_number(session, prefix, issued_on.year, kind)
     _, number = _number(settings, kind, issued_on.year, seq_no)
-    context["letter"] = {"kind": kind.value, "title": title, "number": number,
-                         "issued_on": cn_date(issued_on)}  # fmt: skip
+    context["letter"] = _letter_block(kind, title, number, issued_on)
     html = render_html(template, context, settings.template_dir)
     letter = Letter(
         case_id=case.id, kind=kind.value, template=template, prefix=prefix,
@@ -267,14 +422,29 @@ def letters_in_state(session: Session, state: str, kind: str | None = None) -> l
 
 
 def find_letter(session: Session, case_id: int, kind: str) -> Letter:
-    """The latest letter of a kind (or with that 文号) on a case."""
+    """The latest letter of a kind (by its code or Chinese title) or with that 文号 on a case.
+
+    A 文号 is compared after ``normalise_number``: brackets, full-width digits and 第 as a
+    clerk may type them, and letters stored with 第 before it was dropped, all match.
+    """
     letters = list_letters(session, case_id)
+    wanted = kind.strip()
+    titles = {info.title: k.value for k, info in KINDS.items()}
+    wanted_kind = titles.get(wanted, wanted)
+    wanted_number = normalise_number(wanted)
     for letter in reversed(letters):
-        if kind in (letter.kind, letter.number):
+        if wanted_kind == letter.kind or wanted_number == normalise_number(letter.number):
             return letter
-    issued = "、".join(f"{x.kind}（{x.number}）" for x in letters) or "无"
-    options = "、".join(k.value for k in LetterKind)
+    issued = "、".join(f"{_kind_title(x.kind)}（{x.number}）" for x in letters) or "无"
+    options = "、".join(f"{info.title}（{k.value}）" for k, info in KINDS.items())
     raise RuleViolation(
         "kind", "not_issued",
-        f"案件{case_id}没有“{kind}”文书；已发文书：{issued}；文书类别：{options}",
+        f"案件{case_id}没有“{kind}”文书；已发文书：{issued}；可按文号或文书类别查找：{options}",
     )  # fmt: skip
+
+
+def _kind_title(kind: str) -> str:
+    try:
+        return KINDS[LetterKind(kind)].title
+    except ValueError:
+        return kind

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import json
 import re
 import subprocess
 import threading
@@ -18,13 +19,27 @@ from sqlalchemy import func, select
 
 from disclosure.config import Settings
 from disclosure.errors import RuleViolation
-from disclosure.letters.kinds import BASES, REPLY_TITLES, WITHHOLD_PHRASES
+from disclosure.letters.kinds import (
+    BASES,
+    REPLY_DECISIONS,
+    REPLY_FINDINGS,
+    REPLY_TITLES,
+    LetterKind,
+)
 from disclosure.letters.output import render_format
-from disclosure.models.tables import ClockEventRow, Letter
+from disclosure.models.tables import Case, ClockEventRow, Letter, LetterCounter
 from disclosure.services import cases
-from disclosure.services.letters import LetterInput, find_letter, list_letters
+from disclosure.services.letters import (
+    NUMBER_PLACEHOLDER,
+    LetterInput,
+    find_letter,
+    issue,
+    list_letters,
+    preview,
+)
 from disclosure.services.unit_of_work import App
 from disclosure.workflow.application import resident_id_is_valid
+from disclosure.workflow.deadlines import Limits, compute_limits
 from disclosure.workflow.states import OUTCOMES, SYSTEM_OUTCOMES
 from tests.conftest import TODAY, application
 
@@ -36,9 +51,11 @@ OTHER_ID = "110108198001010015"  # another valid resident ID (checked below)
 
 
 def pdf_text(data: bytes) -> str:
-    """pdftotext's reading of the PDF, whitespace removed (lines wrap anywhere in CJK text)."""
+    """pdftotext's reading of the PDF, whitespace and page numbers (``— 1 —``, which fall
+    between the pages' text) removed: lines and pages wrap anywhere in CJK text."""
     result = subprocess.run(["pdftotext", "-", "-"], input=data, capture_output=True, check=True)
-    return re.sub(r"\s+", "", result.stdout.decode("utf-8"))
+    pages = result.stdout.decode("utf-8").split("\f")
+    return "".join(re.sub(r"\s+", "", re.sub(r"—\s*\d+\s*—", "", page)) for page in pages)
 
 
 def docx_text(data: bytes) -> str:
@@ -47,7 +64,8 @@ def docx_text(data: bytes) -> str:
 
 
 def act(app: App, case_id: int, trigger: str, actor: str, on: str, **kwargs: Any) -> None:
-    cases.act(app, case_id, trigger, actor, on=D(on), today=TODAY, **kwargs)
+    """Fire a trigger on the day it is done (no back-dating)."""
+    cases.act(app, case_id, trigger, actor, on=D(on), today=D(on), **kwargs)
 
 
 def letter(app: App, case_id: int, kind: str) -> Letter:
@@ -81,9 +99,11 @@ def handled_case(app: App) -> int:
 def test_receipt_states_how_receipt_was_determined_and_the_due_date(app: App) -> None:
     case_id = cases.register(app, application(received_on=RECEIVED), "alice", TODAY)
     found = letter(app, case_id, "receipt")
-    assert re.fullmatch(r"示审依申登〔2026〕第\d+号", found.number)
+    assert re.fullmatch(r"示审依申登〔2026〕[1-9]\d*号", found.number)  # GB/T 9704: no 第
     assert_printed(found, "政府信息公开申请登记回执", "2026年11月2日", "2026年11月30日", "第三十一条",
-                   "当面", "第三十三条")  # fmt: skip
+                   "当面", "第三十三条",
+                   "答复期限自2026年11月2日起算20个工作日，至2026年11月30日届满")  # fmt: skip
+    assert "→" not in found.html and "期限计算：" not in found.html
 
 
 def test_correction_notice_lists_every_item_the_period_and_the_consequence(app: App) -> None:
@@ -109,11 +129,31 @@ def test_consultation_letters_name_the_party_and_the_fifteen_day_window(app: App
     assert_printed(letter(app, case_id, "third_party"), "征求第三方意见书", "福州闽江建设工程有限公司",
                    "15个工作日", "2026年11月25日", "第三十二条", "逾期未提出意见",
                    to_applicant=False)  # fmt: skip
-    act(app, case_id, "third_party_replied", "alice", "2026-11-10")
+    act(app, case_id, "third_party_replied", "alice", "2026-11-10", opinion="agree")
     act(app, case_id, "consult_agency", "alice", "2026-11-10",
         letter_input=LetterInput(party="示例市财政局"))  # fmt: skip
     assert_printed(letter(app, case_id, "agency_consult"), "征求意见函", "示例市财政局",
                    "第三十四条", "视为同意公开", to_applicant=False)  # fmt: skip
+
+
+@pytest.mark.parametrize("consent", [None, "申请人于2026年11月19日书面同意"])
+def test_an_agreed_reply_date_is_told_with_the_old_and_new_date_and_the_reason(
+    app: App, consent: str | None
+) -> None:
+    case_id = handled_case(app)
+    extra = {"consent": consent} if consent else {}
+    act(app, case_id, "set_due", "bob", "2026-11-20", until=D("2027-01-29"),
+        note="申请公开的信息涉及七个年度的审计档案，需逐件调阅、审查。",
+        letter_input=LetterInput(extra=extra))  # fmt: skip
+    found = letter(app, case_id, "agreed_due")
+    assert re.fullmatch(r"示审依申定〔2026〕[1-9]\d*号", found.number)
+    assert_printed(found, "另行确定答复期限告知书", "第三十五条", "第三十三条",
+                   "原定于2026年11月30日前", "2027年1月29日前（含当日）",
+                   "因申请公开的信息涉及七个年度的审计档案，需逐件调阅、审查，无法")  # fmt: skip
+    assert ("对上述答复期限，申请人于2026年11月19日书面同意。" in found.html) is bool(consent)
+    stored = json.loads(found.context)["agreed"]
+    assert stored["old_due"] == "2026年11月30日" and stored["new_due"] == "2027年1月29日"
+    assert ("consent" in stored) is bool(consent)
 
 
 def test_fee_notice_shows_the_computation_and_stores_it_with_the_fee_event(app: App) -> None:
@@ -136,7 +176,7 @@ def test_fee_notice_shows_the_computation_and_stores_it_with_the_fee_event(app: 
 
 def test_fee_by_count_uses_the_applicants_rank_in_the_calendar_month(database_url: str) -> None:
     assert resident_id_is_valid(OTHER_ID)
-    service = App.open(Settings.from_env(database_url=database_url, fee_scale="count"))
+    service = App.open(Settings.from_env(database_url=database_url, fee_scale="count"), create=True)
     cases.add_user(service, "alice", "clerk", "王晓梅")
     ids = [
         cases.register(service, application(received_on=RECEIVED), "alice", TODAY)
@@ -186,25 +226,28 @@ def test_every_reply_cites_its_article_and_the_remedy(app: App, outcome: str, re
     act(app, case_id, "approve", "bob", "2026-11-23")
     act(app, case_id, "send", "carol", "2026-11-24")
     found = letter(app, case_id, "reply")
-    assert re.fullmatch(r"示审依申答〔2026〕第\d+号", found.number)
+    assert re.fullmatch(r"示审依申答〔2026〕[1-9]\d*号", found.number)
     article = BASES[(outcome, reason)].article.split("、")[0]
     assert_printed(found, REPLY_TITLES[outcome], "2026年11月24日", article, "答复正文示例。",
                    "申请行政复议", "示例市人民政府", "提起行政诉讼", "示例市人民法院",
-                   WITHHOLD_PHRASES.get(reason, OUTCOMES[outcome].reasons[reason])[:6])  # fmt: skip
+                   REPLY_FINDINGS[(outcome, reason)], REPLY_DECISIONS[(outcome, reason)])  # fmt: skip
+    # One natural sentence per outcome: no reason label in brackets after the decision.
+    assert f"（{OUTCOMES[outcome].reasons[reason]}）" not in found.html
 
 
 def test_disclosing_over_an_objection_tells_the_third_party(app: App) -> None:
     case_id = handled_case(app)
     act(app, case_id, "consult_third_party", "alice", "2026-11-04",
         letter_input=LetterInput(party="福州闽江建设工程有限公司"))  # fmt: skip
-    act(app, case_id, "third_party_replied", "alice", "2026-11-10", note="第三方不同意公开")
+    act(app, case_id, "third_party_replied", "alice", "2026-11-10", opinion="object",
+        note="第三方不同意公开")  # fmt: skip
     act(app, case_id, "draft_reply", "alice", "2026-11-20", outcome="disclose", reason_code="provided",
         detail="现予提供。")  # fmt: skip
     act(app, case_id, "approve", "bob", "2026-11-23")
     act(app, case_id, "send", "carol", "2026-11-24",
         letter_input=LetterInput(public_interest="涉及公共资金使用，公开有利于社会监督"))  # fmt: skip
     assert_printed(letter(app, case_id, "third_party_decision"), "决定公开告知书（第三方）",
-                   "福州闽江建设工程有限公司", "涉及公共资金使用", "第三十二条",
+                   "福州闽江建设工程有限公司", "你方不同意公开", "涉及公共资金使用", "第三十二条",
                    to_applicant=False)  # fmt: skip
 
 
@@ -237,8 +280,10 @@ def test_a_letter_lacking_a_field_is_refused_by_name_and_nothing_is_recorded(app
         )
     with pytest.raises(RuleViolation) as caught:
         act(app, case_id, "request_correction", "alice", "2026-11-03")
-    assert (caught.value.field, caught.value.rule) == ("points", "letter_field_missing")
-    assert "需要补正的事项" in caught.value.message
+    assert (caught.value.field, caught.value.rule) == ("item", "letter_field_missing")
+    assert caught.value.message == (
+        "补正申请告知书缺少必填内容：需要补正的事项；未生成文书，本次操作未保存"
+    )
     with app.uow() as uow:
         after = (
             len(list_letters(uow.session, case_id)),
@@ -255,7 +300,117 @@ def test_a_letter_lacking_a_field_is_refused_by_name_and_nothing_is_recorded(app
         "2026-11-03",
         letter_input=LetterInput(items=["x"]),
     )
-    assert letter(app, case_id, "correction").number == "示审依申补〔2026〕第1号"
+    assert letter(app, case_id, "correction").number == "示审依申补〔2026〕1号"
+
+
+@pytest.mark.parametrize(
+    "typed",
+    [
+        "示审依申登〔2026〕{n}号",
+        "示审依申登〔2026〕第{n}号",
+        "示审依申登[2026]{n}号",
+        "示审依申登【2026】第{n}号",
+        "示审依申登(2026){n}号",
+        "示审依申登（２０２６）第{n}号",
+    ],
+)
+def test_a_letter_is_found_by_its_number_however_the_clerk_types_it(app: App, typed: str) -> None:
+    # A letter issued while the agency printed 第 keeps its number, and is still found.
+    with_di = App.open(Settings.from_env(database_url=app.settings.database_url,
+                                         number_with_di=True))  # fmt: skip
+    old = cases.register(with_di, application(received_on=RECEIVED), "alice", TODAY)
+    with_di.close()
+    new = cases.register(app, application(received_on=RECEIVED), "alice", TODAY)
+    full_width = str.maketrans("0123456789", "０１２３４５６７８９")
+    for case_id, n, number in (
+        (old, 1, "示审依申登〔2026〕第1号"),
+        (new, 2, "示审依申登〔2026〕2号"),
+    ):
+        text = typed.format(n=n)
+        if "２０２６" in text:
+            text = text.translate(full_width)
+        assert letter(app, case_id, text).number == number
+
+
+@pytest.mark.parametrize("kind", ["receipt", "政府信息公开申请登记回执"])
+def test_a_letter_is_found_by_its_kind_or_its_chinese_title(app: App, kind: str) -> None:
+    case_id = cases.register(app, application(received_on=RECEIVED), "alice", TODAY)
+    assert letter(app, case_id, kind).number == "示审依申登〔2026〕1号"
+
+
+def test_an_unknown_letter_is_refused_naming_the_letters_issued(app: App) -> None:
+    case_id = cases.register(app, application(received_on=RECEIVED), "alice", TODAY)
+    with pytest.raises(RuleViolation) as caught:
+        letter(app, case_id, "示审依申登〔2026〕2号")
+    assert (caught.value.field, caught.value.rule) == ("kind", "not_issued")
+    assert "政府信息公开申请登记回执（示审依申登〔2026〕1号）" in caught.value.message
+
+
+def _drafted(app: App, detail: str | None) -> int:
+    case_id = handled_case(app)
+    act(app, case_id, "draft_reply", "alice", "2026-11-20", outcome="disclose",
+        reason_code="provided", detail=detail)  # fmt: skip
+    return case_id
+
+
+def _limits(app: App, case: Case) -> Limits:
+    return compute_limits(app.settings.calendar, case.received_on, [], app.settings.rules)
+
+
+def test_a_preview_renders_the_reply_without_taking_a_number(app: App) -> None:
+    case_id = _drafted(app, "现将该报告复印件随本答复书提供给您。")
+    with app.uow() as uow:
+        case = uow.session.get(Case, case_id)
+        assert case is not None
+        html, context = preview(uow.session, app.settings, case, LetterKind.REPLY,
+                                limits=_limits(app, case), before=_limits(app, case),
+                                issued_on=D("2026-11-23"), letter_input=LetterInput())  # fmt: skip
+        assert context["letter"]["number"] == NUMBER_PLACEHOLDER == "（发文时编号）"
+        assert NUMBER_PLACEHOLDER in html and "现将该报告复印件随本答复书提供给您。" in html
+        assert uow.session.scalar(select(func.count()).select_from(LetterCounter).where(
+            LetterCounter.kind == "reply")) == 0  # fmt: skip
+        # The letter sent is the one approved: rendered from the stored context, whatever
+        # happened to the case since; only the number and the date of issue are new.
+        stored = json.loads(json.dumps(context, ensure_ascii=False))
+        case.reply_detail = "后来改动的答复内容。"
+        case.description = "后来改动的描述"
+        issued = issue(uow.session, app.settings, case, LetterKind.REPLY,
+                       limits=_limits(app, case), before=_limits(app, case),
+                       issued_on=D("2026-11-24"), issued_by="carol", audit_seq=99,
+                       at=app.now(), letter_input=LetterInput(), context=stored)  # fmt: skip
+        assert issued.number == "示审依申答〔2026〕1号"
+        assert html.replace(NUMBER_PLACEHOLDER, issued.number).replace(
+            "2026年11月23日", "2026年11月24日") == issued.html  # fmt: skip
+        assert "后来改动" not in issued.html
+        assert json.loads(issued.context)["letter"] == {
+            "kind": "reply", "title": "政府信息公开申请答复书（予以公开）",
+            "number": "示审依申答〔2026〕1号", "issued_on": "2026年11月24日",
+        }  # fmt: skip
+
+
+MISSING_DETAIL = (
+    "政府信息公开申请答复书（予以公开）缺少必填内容：答复内容（提供的信息或获取方式）；"
+    "未生成文书，本次操作未保存"
+)
+
+
+def test_a_preview_refuses_a_missing_field_as_issuing_would(app: App) -> None:
+    case_id = handled_case(app)
+    with app.uow() as uow:  # never committed
+        case = uow.session.get(Case, case_id)
+        assert case is not None
+        case.outcome, case.outcome_reason, case.reply_detail = "disclose", "provided", None
+        limits = _limits(app, case)
+        with pytest.raises(RuleViolation) as previewed:
+            preview(uow.session, app.settings, case, LetterKind.REPLY, limits=limits,
+                    before=limits, issued_on=D("2026-11-23"), letter_input=LetterInput())  # fmt: skip
+        with pytest.raises(RuleViolation) as issued:
+            issue(uow.session, app.settings, case, LetterKind.REPLY, limits=limits,
+                  before=limits, issued_on=D("2026-11-24"), issued_by="carol", audit_seq=9,
+                  at=app.now(), letter_input=LetterInput())  # fmt: skip
+    for caught in (previewed, issued):
+        assert (caught.value.field, caught.value.rule) == ("detail", "letter_field_missing")
+        assert caught.value.message == MISSING_DETAIL
 
 
 def test_reprinting_gives_the_same_text_after_templates_and_agency_change(
@@ -322,7 +477,7 @@ def test_the_public_interest_letter_needs_a_disclosure_over_a_consultation(
     if outcome == "withhold":
         act(app, case_id, "consult_third_party", "alice", "2026-11-04",
             letter_input=LetterInput(party="福州闽江建设工程有限公司"))  # fmt: skip
-        act(app, case_id, "third_party_replied", "alice", "2026-11-10")
+        act(app, case_id, "third_party_replied", "alice", "2026-11-10", opinion="agree")
         draft = {"outcome": "withhold", "reason_code": "third_party_rights"}
     else:
         draft = {"outcome": "disclose", "reason_code": "provided"}
