@@ -340,7 +340,7 @@ def fail(message: str) -> None:
 
 
 def run(url: str, count: int) -> None:
-    app = App.open(Settings.from_env(database_url=url, today=TODAY))
+    app = App.open(Settings.from_env(database_url=url, today=TODAY), create=True)
     try:
         with new_progress() as progress:
             started = time.perf_counter()

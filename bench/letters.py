@@ -156,7 +156,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="disclosure-bench-") as tmp_name:
         tmp = Path(tmp_name)
         database_url = f"sqlite:///{tmp / 'bench.db'}"
-        app = App.open(Settings.from_env(database_url=database_url))
+        app = App.open(Settings.from_env(database_url=database_url), create=True)
         try:
             with new_progress() as progress:
                 letters = setup(app, count, progress)

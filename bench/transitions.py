@@ -87,8 +87,9 @@ RAW_UPDATE = text(
 )
 RAW_INSERT = text(
     'INSERT INTO audit_events (case_id, seq, at, actor, actor_role, "trigger", from_state, '
-    "to_state, reason, payload, prev_hash, hash) VALUES (:case_id, :seq, :at, :actor, "
-    ":actor_role, :trigger, :from_state, :to_state, :reason, :payload, :prev_hash, :hash)"
+    "to_state, reason, payload, prev_hash, hash, scheme) VALUES (:case_id, :seq, :at, :actor, "
+    ":actor_role, :trigger, :from_state, :to_state, :reason, :payload, :prev_hash, :hash, "
+    ":scheme)"
 ).bindparams(bindparam("at", type_=DateTime(timezone=True)))
 
 
@@ -115,6 +116,7 @@ def setup(app: App, count: int, progress: Progress) -> list[int]:
 #: (rendered and numbered in the same transaction), so the act() figure includes them.
 ACT_INPUTS: dict[str, dict[str, object]] = {
     "consult_third_party": {"letter_input": LetterInput(party="福州闽江建设工程有限公司")},
+    "third_party_replied": {"opinion": "agree"},
     "issue_fee": {"pages": 120},
 }
 
@@ -126,7 +128,8 @@ def time_act(app: App, case_ids: list[int], progress: Progress) -> float:
     for case_id in case_ids:
         for trigger, offset in STEPS:
             cases.act(
-                app, case_id, trigger, CLERK, on=RECEIVED + timedelta(offset), today=TODAY,
+                app, case_id, trigger, CLERK, on=RECEIVED + timedelta(offset),
+                today=RECEIVED + timedelta(offset),
                 **ACT_INPUTS.get(trigger, {}),
             )  # fmt: skip
             progress.advance(task)
@@ -179,6 +182,7 @@ def plan_raw(app: App, case_ids: list[int]) -> list[dict[str, object]]:
                 reason="",
                 payload=audit.canonical_json(raw_payload(RECEIVED + timedelta(offset), trigger)),
                 prev_hash=head,
+                scheme=audit.SCHEME,
             )
             event.hash = audit.event_hash(event)
             plan.append(
@@ -196,6 +200,7 @@ def plan_raw(app: App, case_ids: list[int]) -> list[dict[str, object]]:
                     "payload": event.payload,
                     "prev_hash": event.prev_hash,
                     "hash": event.hash,
+                    "scheme": event.scheme,
                 }
             )
             version, head, state = version + 1, event.hash, dest
@@ -231,7 +236,7 @@ def check(app: App, act_ids: list[int], expected_cases: int) -> None:
 
 
 def run_backend(backend: str, url: str, count: int) -> Result:
-    app = App.open(Settings.from_env(database_url=url))
+    app = App.open(Settings.from_env(database_url=url), create=True)
     try:
         with new_progress() as progress:
             ids = setup(app, 2 * count, progress)

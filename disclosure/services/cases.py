@@ -6,14 +6,18 @@ limits and the audit event are committed together or not at all.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import re
+import unicodedata
 from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
+from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session, joinedload
 
 from disclosure.config import Settings
@@ -24,18 +28,21 @@ from disclosure.services.audit import append_event, application_fingerprint, clo
 from disclosure.services.letters import LetterInput, last_party, month_rank
 from disclosure.services.letters import issue as issue_letter
 from disclosure.services.unit_of_work import App
-from disclosure.workflow.application import mask_id, validate_application
+from disclosure.workflow.application import Application, mask_id, validate_application
 from disclosure.workflow.calendar import cn_date
 from disclosure.workflow.deadlines import ClockEvent, ClockKind, Limit, Limits, compute_limits
 from disclosure.workflow.fees import Fee, FeeScale, compute_fee
 from disclosure.workflow.machine import Actor, CaseFacts, Command, Step, fire
+from disclosure.workflow.rules import LocalPolicy
 from disclosure.workflow.states import (
     CLOSED_STATES,
     OPEN_STATES,
     ROLE_LABELS,
     Role,
     State,
+    parse_state,
 )
+from disclosure.workflow.text import clean_text, printable
 
 #: Which stored limit column is live in which states (others are cleared).
 _LIMIT_COLUMNS: dict[str, frozenset[State]] = {
@@ -50,16 +57,20 @@ _LIMIT_COLUMNS: dict[str, frozenset[State]] = {
 # -- users -------------------------------------------------------------------------------
 
 
+_USER_NAME = re.compile(r"[A-Za-z0-9_.\-]{1,40}")
+
+
 def add_user(app: App, name: str, role: str, display_name: str) -> None:
-    if not re.fullmatch(r"[A-Za-z0-9_.\-]{1,40}", name):
+    if not isinstance(name, str) or not _USER_NAME.fullmatch(name):
         raise RuleViolation("name", "format", "用户名须为1至40个英文字母、数字或 _ . -")
-    if len(display_name) > 60 or any(ord(ch) < 32 for ch in display_name):
-        raise RuleViolation("display_name", "format", "姓名不得超过60个字符，且不能含控制字符")
+    display_name = clean_text(display_name, "display_name", "姓名", 60)
     try:
         role_value = Role(role)
     except ValueError:
         options = "、".join(f"{r.value}（{ROLE_LABELS[r]}）" for r in Role)
-        raise RuleViolation("role", "one_of", f"角色“{role}”无效，可选：{options}") from None
+        raise RuleViolation(
+            "role", "one_of", f"角色“{printable(str(role))}”无效，可选：{options}"
+        ) from None
     with app.uow() as uow:
         if uow.session.scalar(select(User).where(User.name == name)) is not None:
             raise RuleViolation("name", "unique", f"用户“{name}”已存在")
@@ -81,12 +92,18 @@ def list_users(app: App) -> list[User]:
 
 def _actor(session: Session, name: str | None) -> Actor:
     if not name:
-        raise RuleViolation(
-            "actor", "required", "请用 --as 用户名（或环境变量 DISCLOSURE_USER）说明由谁办理"
-        )
-    user = session.scalar(select(User).where(User.name == name))
+        raise RuleViolation("actor", "required", "请说明由谁办理（办理人的用户名）")
+    # Checked before the query: a user name is plain ASCII, and NUL or a lone surrogate
+    # would be refused by the database driver with an English message.
+    user = (
+        session.scalar(select(User).where(User.name == name))
+        if _USER_NAME.fullmatch(name)
+        else None
+    )
     if user is None:
-        raise NotFound("actor", f"用户“{name}”不存在，请先用 disclosure user add 创建")
+        raise NotFound(
+            "actor", f"办理人“{printable(name)}”不是本系统的用户，请由管理员先创建该用户"
+        )
     return Actor(user.name, Role(user.role))
 
 
@@ -165,6 +182,7 @@ def register(
             version=1,
         )
         _store_limits(case, facts.state, limits)
+        case.duplicate_of = _earlier_same_application(session, app.settings, application)
         session.add(case)
         session.flush()
         letter = issue_letter(
@@ -175,13 +193,15 @@ def register(
         receipt = {"kind": letter.kind, "number": letter.number, "sha256": letter.content_sha256}
         # The trail keeps a fingerprint of the personal data, not the data itself: an
         # append-only log could never correct or erase it.
-        recorded = {
+        recorded: dict[str, Any] = {
             "application_sha256": application_fingerprint(case, applicant),
             "applicant_kind": applicant.kind,
             "id_masked": mask_id(applicant.id_number),
             "channel": case.channel,
             "received_on": case.received_on.isoformat(),
         }
+        if case.duplicate_of is not None:
+            recorded["duplicate_of"] = case.duplicate_of
         append_event(
             session,
             case,
@@ -197,6 +217,36 @@ def register(
         )
         uow.commit()
         return case.id
+
+
+def _description_key(text: str) -> str:
+    """What makes two descriptions "the same": width, case, spaces and punctuation aside."""
+    folded = unicodedata.normalize("NFKC", text).casefold()
+    return "".join(ch for ch in folded if unicodedata.category(ch)[0] in "LN")
+
+
+def _earlier_same_application(
+    session: Session, settings: Settings, application: Application
+) -> int | None:
+    """The first case of the same applicant with the same description received within the
+    configured window (a possible 重复申请, Art. 36 (6)); the clerk is warned, not stopped."""
+    window = settings.duplicate_window_days
+    if window == 0:
+        return None
+    key = _description_key(application.description)
+    received = application.received_on
+    rows = session.execute(
+        select(Case.id, Case.description)
+        .join(Applicant, Applicant.id == Case.applicant_id)
+        .where(
+            Applicant.id_type == application.id_type.value,
+            Applicant.id_number == application.id_number,
+            Case.received_on >= received - timedelta(days=window),
+            Case.received_on <= received + timedelta(days=window),
+        )
+        .order_by(Case.id)
+    ).all()
+    return next((case_id for case_id, text in rows if _description_key(text) == key), None)
 
 
 def act(
@@ -217,6 +267,8 @@ def act(
     pages: int | None = None,
     detail: str | None = None,
     refer_to: str | None = None,
+    opinion: str | None = None,
+    backdate_reason: str = "",
 ) -> Step:
     """Fire one trigger on a case and persist everything it changes in one transaction:
     state, clock event, limits, the letters the trigger issues, and the audit event.
@@ -229,6 +281,11 @@ def act(
         raise RuleViolation(
             "on", "not_in_future", f"办理日期{cn_date(on)}晚于今天（{cn_date(today)}）"
         )
+    texts = _clean_inputs(
+        note=note, detail=detail, refer_to=refer_to, outcome=outcome, reason_code=reason_code,
+        opinion=opinion, backdate_reason=backdate_reason, letter=letter_input or LetterInput(),
+    )  # fmt: skip
+    note, letter_input = texts.note, texts.letter
     with app.uow() as uow:
         session = uow.session
         actor = _actor(session, actor_name)
@@ -236,21 +293,100 @@ def act(
         if expected_version is not None and case.version != expected_version:
             raise ConflictError()
         command = Command(
-            trigger,
-            actor,
-            on,
-            days=days,
-            until=until,
-            outcome=outcome,
-            outcome_reason=reason_code,
-            note=note,
-        )
+            trigger, actor, on, days=days, until=until, outcome=texts.outcome,
+            outcome_reason=texts.reason_code, note=note, today=today, opinion=texts.opinion,
+            backdate_reason=texts.backdate_reason,
+        )  # fmt: skip
         facts = _facts(case)
-        step = fire(facts, command, app.settings.calendar, app.settings.rules)
-        inputs = _Inputs(letter_input or LetterInput(), pages, detail, refer_to)
+        step = fire(facts, command, app.settings.calendar, app.settings.rules, _policy(app))
+        inputs = _Inputs(letter_input, pages, texts.detail, texts.refer_to)
         _apply(session, case, step, command, app, inputs)
         uow.commit()
         return step
+
+
+def _policy(app: App) -> LocalPolicy:
+    settings = app.settings
+    return LocalPolicy(
+        backdate_working_days=settings.backdate_working_days,
+        agreed_due_max_days=settings.agreed_due_max_days,
+    )
+
+
+#: Every text a trigger takes: (Chinese label, most characters, may span lines).
+_TEXT_LIMITS: dict[str, tuple[str, int, bool]] = {
+    "reason": ("理由或备注", 500, True),
+    "detail": ("答复内容", 2000, True),
+    "refer_to": ("负责公开的机关或渠道", 100, False),
+    "outcome": ("答复类型", 40, False),
+    "reason_code": ("理由代码", 40, False),
+    "opinion": ("第三方意见", 20, False),
+    "backdate_reason": ("补录理由", 200, False),
+    "item": ("补正事项", 200, False),
+    "party": ("第三方或机关名称", 100, False),
+    "public_interest": ("公共利益理由", 500, True),
+    "consent": ("申请人书面同意情况", 200, False),
+}
+MAX_CORRECTION_ITEMS = 20
+
+
+def _clean(field: str, value: object) -> str:
+    label, max_len, multiline = _TEXT_LIMITS[field]
+    return clean_text(value, field, label, max_len, multiline=multiline)
+
+
+@dataclass(frozen=True)
+class _CleanInputs:
+    note: str
+    detail: str | None
+    refer_to: str | None
+    outcome: str | None
+    reason_code: str | None
+    opinion: str | None
+    backdate_reason: str
+    letter: LetterInput
+
+
+def _clean_inputs(
+    *,
+    note: str,
+    detail: str | None,
+    refer_to: str | None,
+    outcome: str | None,
+    reason_code: str | None,
+    opinion: str | None,
+    backdate_reason: str,
+    letter: LetterInput,
+) -> _CleanInputs:
+    """Every text a trigger takes, bounded and cleaned before the workflow or the database
+    sees it (a 100,000-character reason once made a 68-page letter)."""
+    items = list(letter.items)
+    if len(items) > MAX_CORRECTION_ITEMS:
+        raise RuleViolation(
+            "item", "max_items", f"补正事项：一次最多{MAX_CORRECTION_ITEMS}项（现为{len(items)}项）"
+        )
+    extra = dict(letter.extra)
+    if "consent" in extra:
+        extra["consent"] = _clean("consent", extra["consent"]) or None
+        if extra["consent"] is None:
+            del extra["consent"]
+    cleaned_letter = replace(
+        letter,
+        items=tuple(x for x in (_clean("item", i) for i in items) if x),
+        party=_clean("party", letter.party) or None,
+        public_interest=_clean("public_interest", letter.public_interest) or None,
+        extra=extra,
+    )
+    return _CleanInputs(
+        note=_clean("reason", note),
+        detail=_clean("detail", detail) or None,
+        refer_to=_clean("refer_to", refer_to) or None,
+        outcome=_clean("outcome", outcome) or None,
+        reason_code=_clean("reason_code", reason_code) or None,
+        opinion=_clean("opinion", opinion) or None,
+        backdate_reason=_clean("backdate_reason", backdate_reason),
+        letter=cleaned_letter,
+    )
 
 
 @dataclass(frozen=True)
@@ -278,17 +414,29 @@ def _apply(
     case.drafted_by = facts.drafted_by
     case.outcome = facts.outcome
     case.outcome_reason = facts.outcome_reason
+    payload: dict[str, Any] = {"on": command.on.isoformat(), "limits": _limits_payload(step.limits)}
     if command.trigger == "approve":
         case.approved_by = command.actor.name
+        if case.draft_context is not None:  # what was approved is what will be sent
+            payload["draft_sha256"] = _sha256(case.draft_context)
     elif command.trigger == "return_draft":
-        case.approved_by = case.reply_detail = case.refer_to = None
+        case.approved_by = case.reply_detail = case.refer_to = case.draft_context = None
     elif command.trigger == "draft_reply":
-        case.reply_detail = (inputs.detail or "").strip() or None
-        case.refer_to = (inputs.refer_to or "").strip() or None
+        case.reply_detail = inputs.detail
+        case.refer_to = inputs.refer_to
+        # Render the reply now: a draft its letter cannot print is refused here, not after
+        # approval (where only send and withdraw remain). The context is kept and sent as is.
+        from disclosure.services.letters import preview as preview_letter
+
+        _html, context = preview_letter(
+            session, settings, case, LetterKind.REPLY, limits=step.limits, before=before,
+            issued_on=command.on, letter_input=inputs.letter, note=command.note,
+        )  # fmt: skip
+        case.draft_context = json.dumps(context, ensure_ascii=False, sort_keys=True)
+        payload["draft_sha256"] = _sha256(case.draft_context)
     if step.after in CLOSED_STATES and case.closed_on is None:
         case.closed_on = command.on
     _store_limits(case, step.after, step.limits)
-    payload: dict[str, Any] = {"on": command.on.isoformat(), "limits": _limits_payload(step.limits)}
     fee: Fee | None = None
     if step.clock_event is not None:
         event = step.clock_event
@@ -300,7 +448,8 @@ def _apply(
             days=event.days,
             until=event.until,
             note=command.note or "；".join(inputs.letter.items),
-            party=(inputs.letter.party or "").strip() or None,
+            party=inputs.letter.party,
+            opinion=command.opinion if command.trigger == "third_party_replied" else None,
         )
         if event.kind is ClockKind.ISSUE_FEE_NOTICE:
             fee = _fee(session, case, settings, inputs.pages)
@@ -312,24 +461,28 @@ def _apply(
     issued = []
     kinds = [LETTER_FOR_TRIGGER[command.trigger]] if command.trigger in LETTER_FOR_TRIGGER else []
     if command.trigger == "send" and inputs.letter.public_interest:
-        if case.outcome not in ("disclose", "partial") or not any(
-            e.kind == ClockKind.CONSULT_THIRD_PARTY.value for e in case.clock_events
-        ):
+        if case.outcome not in ("disclose", "partial") or not _third_party_objected(case):
             raise RuleViolation(
-                "public_interest", "no_objection_to_override",
-                "只有征求过第三方意见、且答复为予以公开或部分公开时，才能因公共利益决定公开并告知第三方",
-            )  # fmt: skip
+                "public_interest",
+                "no_objection_to_override",
+                "只有第三方书面表示不同意公开、且答复为予以公开或部分公开时，"
+                "才能因公共利益决定公开并告知第三方（第三十二条）",
+            )
         kinds.append(LetterKind.THIRD_PARTY_DECISION)
     for kind in kinds:
         letter_input = inputs.letter
         if kind is LetterKind.THIRD_PARTY_DECISION:
             party = last_party(case, ClockKind.CONSULT_THIRD_PARTY.value)
             letter_input = replace(letter_input, party=party)
+        approved = None
+        if kind is LetterKind.REPLY and case.draft_context is not None:
+            approved = json.loads(case.draft_context)
         letter = issue_letter(
             session, settings, case, kind, limits=step.limits, before=before,
             issued_on=command.on, issued_by=command.actor.name, audit_seq=seq, at=app.now(),
             letter_input=letter_input, note=command.note, fee=fee,
             extension_days=step.clock_event.days if step.clock_event else None,
+            context=approved,
         )  # fmt: skip
         issued.append(
             {"kind": letter.kind, "number": letter.number, "sha256": letter.content_sha256}
@@ -349,6 +502,16 @@ def _apply(
         reason=command.note,
         payload=payload,
     )
+
+
+def _sha256(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def _third_party_objected(case: Case) -> bool:
+    """Whether the last consulted third party answered that it objects (Art. 32)."""
+    answers = [e for e in case.clock_events if e.kind == ClockKind.THIRD_PARTY_REPLIED.value]
+    return bool(answers) and answers[-1].opinion == "object"
 
 
 SYSTEM_ACTOR = "system"
@@ -399,7 +562,7 @@ def _fee(session: Session, case: Case, settings: Settings, pages: int | None) ->
         # a zero fee would only stop the reply clock.
         raise RuleViolation(
             field, "no_fee_due",
-            f"按{fee.basis}计算应缴0元，未超过合理范围，不得发出收费通知（第四十二条）",
+            f"{fee.basis}计算应缴0元，未超过合理范围，不得发出收费通知（第四十二条）",
         )  # fmt: skip
     return fee
 
@@ -438,6 +601,62 @@ class CaseView:
     limits: list[Limit]
     paused: bool
     trail: list[AuditEvent]
+    fee: FeeView | None = None
+    reply: ReplyTiming | None = None
+    duplicate_of: int | None = None
+
+
+@dataclass(frozen=True)
+class FeeView:
+    """The fee notice of a case (Fee Measures): amount, scale and how it was computed."""
+
+    amount: Decimal
+    scale: str
+    basis: str
+    issued_on: date
+    paid_on: date | None
+
+
+@dataclass(frozen=True)
+class ReplyTiming:
+    """When a closed case was answered, against its reply limit.
+
+    ``margin`` counts working days between the reply and the limit: positive = that many
+    working days early, 0 = on the last day, negative = late.
+    """
+
+    replied_on: date
+    due: date
+    margin: int
+
+
+def _fee_view(case: Case) -> FeeView | None:
+    notices = [e for e in case.clock_events if e.kind == ClockKind.ISSUE_FEE_NOTICE.value]
+    if not notices or notices[-1].fee_amount is None:
+        return None
+    notice = notices[-1]
+    paid = [
+        e.occurred_on
+        for e in case.clock_events
+        if e.kind == ClockKind.FEE_PAID.value and e.seq > notice.seq
+    ]
+    return FeeView(
+        notice.fee_amount,  # type: ignore[arg-type]
+        notice.fee_scale or "",
+        notice.fee_basis or "",
+        notice.occurred_on,
+        paid[0] if paid else None,
+    )
+
+
+def _reply_timing(app: App, case: Case, limits: Limits) -> ReplyTiming | None:
+    if case.closed_on is None or case.outcome is None or limits.reply is None:
+        return None
+    if State(case.state) not in (State.REPLIED, State.ARCHIVED):
+        return None
+    due = limits.reply.due
+    margin = app.settings.calendar.working_days_between(case.closed_on, due)
+    return ReplyTiming(case.closed_on, due, margin)
 
 
 def get_case(app: App, case_id: int) -> CaseView:
@@ -480,6 +699,9 @@ def get_case(app: App, case_id: int) -> CaseView:
             shown,
             limits.paused and state in OPEN_STATES,
             trail,
+            fee=_fee_view(case),
+            reply=_reply_timing(app, case, limits),
+            duplicate_of=case.duplicate_of,
         )
 
 
@@ -495,6 +717,27 @@ class CaseSummary:
     working_days_left: int | None
 
 
+def _cases_query(
+    app: App, today: date, state: str | None, due_within: int | None, overdue: bool
+) -> Select[Any]:
+    cal = app.settings.calendar
+    query = select(Case)
+    if state is not None:
+        query = query.where(Case.state == parse_state(state).value)
+    if due_within is not None or overdue:
+        query = query.where(Case.state.in_([s.value for s in OPEN_STATES]))
+    if due_within is not None:
+        if not 0 <= due_within <= 250:
+            raise RuleViolation(
+                "due_within", "range", f"期限范围须为0至250个工作日，实为{due_within}"
+            )
+        horizon = cal.add_working_days(today, due_within)
+        query = query.where(Case.reply_due >= today, Case.reply_due <= horizon)
+    if overdue:
+        query = query.where(Case.reply_due < today)
+    return query
+
+
 def list_cases(
     app: App,
     today: date,
@@ -503,32 +746,35 @@ def list_cases(
     due_within: int | None = None,
     overdue: bool = False,
     limit: int | None = None,
+    offset: int = 0,
 ) -> list[CaseSummary]:
-    """Cases filtered by state and by how close their reply limit is (open cases only for dates)."""
-    cal = app.settings.calendar
-    query = select(Case).order_by(Case.reply_due.is_(None), Case.reply_due, Case.id)
-    if state is not None:
-        try:
-            query = query.where(Case.state == State(state).value)
-        except ValueError:
-            raise RuleViolation(
-                "state", "one_of", f"状态“{state}”无效，可选：{'、'.join(s.value for s in State)}"
-            ) from None
-    if due_within is not None or overdue:
-        query = query.where(Case.state.in_([s.value for s in OPEN_STATES]))
-    if due_within is not None:
-        if not 0 <= due_within <= 250:
-            raise RuleViolation(
-                "due_within", "range", "--due-within 须为0至250之间的整数（工作日）"
-            )
-        horizon = cal.add_working_days(today, due_within)
-        query = query.where(Case.reply_due >= today, Case.reply_due <= horizon)
-    if overdue:
-        query = query.where(Case.reply_due < today)
+    """Cases filtered by state (code or Chinese label) and by how close their reply limit is
+    (open cases only for dates), the nearest limit first; ``offset``/``limit`` page them."""
+    if offset < 0:
+        raise RuleViolation("offset", "range", f"起始位置不能为负数，实为{offset}")
+    query = _cases_query(app, today, state, due_within, overdue).order_by(
+        Case.reply_due.is_(None), Case.reply_due, Case.id
+    )
+    if offset:
+        query = query.offset(offset)
     if limit is not None:
         query = query.limit(limit)
     with app.uow() as uow:
         return [_summary(case, today, app) for case in uow.session.scalars(query)]
+
+
+def count_cases(
+    app: App,
+    today: date,
+    *,
+    state: str | None = None,
+    due_within: int | None = None,
+    overdue: bool = False,
+) -> int:
+    """How many cases ``list_cases`` would list without a limit."""
+    query = _cases_query(app, today, state, due_within, overdue)
+    with app.uow() as uow:
+        return int(uow.session.scalar(select(func.count()).select_from(query.subquery())) or 0)
 
 
 def _summary(case: Case, today: date, app: App) -> CaseSummary:

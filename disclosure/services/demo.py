@@ -19,6 +19,7 @@ from disclosure.models.tables import Case, User
 from disclosure.services import cases
 from disclosure.services.letters import LetterInput
 from disclosure.services.unit_of_work import App
+from disclosure.workflow.application import credit_code_check_character
 from disclosure.workflow.states import OUTCOMES, SYSTEM_OUTCOMES
 
 DEMO_USERS = (
@@ -127,7 +128,8 @@ def _resident_id(rng: random.Random) -> str:
 
 def _credit_code(rng: random.Random) -> str:
     alphabet = "0123456789ABCDEFGHJKLMNPQRTUWXY"
-    return "91350123" + "".join(rng.choice(alphabet) for _ in range(10))
+    body = "91350123" + "".join(rng.choice(alphabet) for _ in range(9))
+    return body + credit_code_check_character(body)
 
 
 def _application(rng: random.Random, received: date) -> dict[str, Any]:
@@ -234,8 +236,11 @@ def load_demo(
                 kwargs = {"pages": rng.randint(40, 320)}
             elif trigger == "withdraw":
                 kwargs = {"note": "申请人书面撤回申请"}
+            elif trigger == "third_party_replied":
+                kwargs = {"opinion": rng.choice(["agree", "object"])}
             try:
-                cases.act(app, case_id, trigger, actor, on=on, today=today, **kwargs)
+                # Each step is taken on its own day, as the office did: not a late entry.
+                cases.act(app, case_id, trigger, actor, on=on, today=on, **kwargs)
             except DisclosureError:
                 break  # the law refused this step on this date: the case stays where it is
             corrected = corrected or trigger == "receive_correction"

@@ -10,7 +10,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from datetime import date
+from datetime import date, timedelta
 from typing import Any, cast
 
 from transitions import EventData, Machine, MachineError
@@ -23,7 +23,7 @@ from disclosure.errors import (
 )
 from disclosure.workflow.calendar import WorkingCalendar, cn_date
 from disclosure.workflow.deadlines import ClockEvent, ClockKind, Limits, compute_limits
-from disclosure.workflow.rules import RULES_2019, RuleSet
+from disclosure.workflow.rules import DEFAULT_POLICY, RULES_2019, LocalPolicy, RuleSet
 from disclosure.workflow.states import (
     OUTCOMES,
     ROLE_LABELS,
@@ -80,6 +80,17 @@ class Command:
     outcome: str | None = None
     outcome_reason: str | None = None
     note: str = ""
+    #: The agency's today: bounds how far back ``on`` may lie (None: not checked).
+    today: date | None = None
+    #: A consulted third party's answer (``agree`` / ``object``), Art. 32.
+    opinion: str | None = None
+    #: Why a step is recorded later than the policy allows (补录理由), apart from ``note``:
+    #: a supervisor-only step's own reason must not double as the excuse for its date.
+    backdate_reason: str = ""
+
+
+#: A consulted third party's possible answers (Art. 32).
+OPINIONS = {"agree": "同意公开", "object": "不同意公开"}
 
 
 @dataclass(frozen=True)
@@ -101,13 +112,20 @@ class _Model:
     trigger: Callable[..., bool]  # added by Machine.add_model
 
     def __init__(
-        self, facts: CaseFacts, command: Command, cal: WorkingCalendar, rules: RuleSet
+        self,
+        facts: CaseFacts,
+        command: Command,
+        cal: WorkingCalendar,
+        rules: RuleSet,
+        policy: LocalPolicy,
     ) -> None:
         self.state = facts.state.value
         self.facts = facts
         self.command = command
         self.cal = cal
         self.rules = rules
+        self.policy = policy
+        self.backdated = False
         self.clock_event: ClockEvent | None = None
         self.limits: Limits | None = None
         self.new_facts = facts
@@ -178,10 +196,25 @@ def _guard_set_due(m: _Model) -> None:
         raise _violation("reason", "required", "依第三十五条另行确定答复期限须写明理由")
     if m.command.until is None:
         raise _violation("until", "required", "须给出另行确定的答复期限（日期）")
+    until = m.command.until
     try:
-        m.cal.is_working_day(m.command.until)  # a date the calendar can count to
+        is_working = m.cal.is_working_day(until)
     except DeadlineError as exc:
         raise DeadlineError("until", exc.rule, exc.message) from None
+    if not is_working:
+        raise DeadlineError(
+            "until",
+            "working_day",
+            f"另行确定的答复期限{cn_date(until)}不是工作日，请选定一个工作日",
+        )
+    latest = m.command.on + timedelta(days=m.policy.agreed_due_max_days)
+    if until > latest:
+        raise DeadlineError(
+            "until",
+            "agreed_due_too_far",
+            f"另行确定的答复期限{cn_date(until)}超出合理范围："
+            f"最迟为决定日起{m.policy.agreed_due_max_days}日内（{cn_date(latest)}）",
+        )
     reply = _limits_with(m, None).reply
     if reply is not None and m.command.on > reply.due:
         raise DeadlineError(
@@ -198,6 +231,23 @@ def _guard_set_due(m: _Model) -> None:
         )
 
 
+def _guard_fee_once(m: _Model) -> None:
+    # Fee Measures: the fee is assessed once per application, on one scale; a second
+    # notice would stop the reply clock a second time for the same information.
+    if m.facts.has(ClockKind.ISSUE_FEE_NOTICE):
+        raise _violation(
+            "trigger",
+            "fee_notice_once",
+            "每件申请只能发出一次收费通知（《政府信息公开信息处理费管理办法》），本案已发出过收费通知",
+        )
+
+
+def _guard_opinion(m: _Model) -> None:
+    if m.command.opinion not in OPINIONS:
+        options = "、".join(f"{code}（{label}）" for code, label in OPINIONS.items())
+        raise _violation("opinion", "one_of", f"须写明第三方的意见：{options}（第三十二条）")
+
+
 def _guard_late_unless_reason(key: str, what: str, consequence: str) -> Callable[[_Model], None]:
     """Art. 30 / Fee Measures: late without good reason means abandoned, so a late answer
     is recorded only with the good reason written down."""
@@ -209,7 +259,7 @@ def _guard_late_unless_reason(key: str, what: str, consequence: str) -> Callable
                 "reason",
                 f"{key}_over",
                 f"{what}已于{cn_date(limit.due)}届满，逾期且无正当理由{consequence}；"
-                "如有正当理由，请用 --reason 写明",
+                "如有正当理由，请在“理由”中写明",
             )
 
     return guard
@@ -218,7 +268,7 @@ def _guard_late_unless_reason(key: str, what: str, consequence: str) -> Callable
 def _guard_reason_required(m: _Model) -> None:
     if not m.command.note.strip():
         label = TRANSITIONS_BY_TRIGGER[m.command.trigger].label
-        raise _violation("reason", "required", f"“{label}”须写明理由或依据（--reason）")
+        raise _violation("reason", "required", f"“{label}”须写明理由或依据")
 
 
 def _guard_draft_reply(m: _Model) -> None:
@@ -271,6 +321,8 @@ _GUARDS: dict[str, Callable[[_Model], None]] = {
         "correction_period", "补正期限", "视为放弃申请（第三十条）"
     ),
     "fee_paid": _guard_late_unless_reason("fee", "缴费期限", "视为放弃申请（收费办法）"),
+    "issue_fee": _guard_fee_once,
+    "third_party_replied": _guard_opinion,
     "third_party_no_reply": _guard_window_over(
         "third_party", "第三方答复期限", "不能登记“逾期未答复”"
     ),
@@ -293,6 +345,29 @@ def _clock_days(kind: ClockKind, command: Command, rules: RuleSet) -> int | None
     return None
 
 
+def _check_backdating(m: _Model) -> None:
+    """A step dated more than the policy's working days before today needs a supervisor
+    and a reason: a late-recorded letter would otherwise carry a date the law had passed."""
+    command, limit = m.command, m.policy.backdate_working_days
+    if command.today is None or command.on >= command.today:
+        return
+    try:
+        behind = m.cal.working_days_between(command.on, command.today)
+    except DeadlineError as exc:
+        raise DeadlineError("on", exc.rule, exc.message) from None
+    if behind <= limit:
+        return
+    what = f"办理日期{cn_date(command.on)}早于今天{behind}个工作日（超过{limit}个工作日）"
+    if command.actor.role is not Role.SUPERVISOR:
+        raise PermissionDenied(
+            rule="backdated_needs_supervisor",
+            message=f"{what}，补录须由负责人办理并写明理由",
+        )
+    if not command.backdate_reason.strip():
+        raise _violation("backdate_reason", "backdated_needs_reason", f"{what}，补录须写明补录理由")
+    m.backdated = True
+
+
 def _condition(event: EventData) -> bool:
     """The single condition of every transition: raises instead of returning False,
     so the caller learns *which* rule stopped it."""
@@ -305,6 +380,7 @@ def _condition(event: EventData) -> bool:
             "chronological",
             f"办理日期{cn_date(command.on)}早于上一环节日期{cn_date(m.facts.last_date)}",
         )
+    _check_backdating(m)
     guard = _GUARDS.get(command.trigger)
     if guard is not None:
         guard(m)
@@ -353,6 +429,7 @@ def fire(
     command: Command,
     cal: WorkingCalendar,
     rules: RuleSet = RULES_2019,
+    policy: LocalPolicy = DEFAULT_POLICY,
 ) -> Step:
     """Apply one trigger to a case.
 
@@ -368,7 +445,7 @@ def fire(
             command.trigger,
             f"未知的操作“{command.trigger}”，当前状态“{state_label}”可用：{_menu(facts.state)}",
         )
-    model = _Model(facts, command, cal, rules)
+    model = _Model(facts, command, cal, rules, policy)
     with _MACHINE_LOCK:
         _MACHINE.add_model(model, initial=facts.state.value)
         try:
@@ -405,6 +482,11 @@ def fire(
         new_facts = replace(new_facts, outcome=outcome, outcome_reason=reason)
     if new_facts.outcome:
         details = {"outcome": new_facts.outcome, "reason_code": new_facts.outcome_reason}
+    if model.backdated:
+        details["backdated"] = True
+        details["backdate_reason"] = command.backdate_reason.strip()
+    if command.trigger == "third_party_replied":
+        details["opinion"] = command.opinion
     return Step(
         command.trigger, facts.state, after, new_facts, model.limits, model.clock_event, details
     )

@@ -32,3 +32,22 @@ class RuleSet:
 
 
 RULES_2019 = RuleSet()
+
+
+@dataclass(frozen=True)
+class LocalPolicy:
+    """What an installation decides for itself where the law leaves room.
+
+    Attributes:
+        backdate_working_days: a step may be dated at most this many working days before
+            today; further back needs a supervisor and a stated reason (the trail keeps the
+            business date beside the recording time either way).
+        agreed_due_max_days: an Art. 35 agreed date lies at most this many calendar days
+            after the decision.
+    """
+
+    backdate_working_days: int = 3
+    agreed_due_max_days: int = 365
+
+
+DEFAULT_POLICY = LocalPolicy()

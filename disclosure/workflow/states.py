@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
+from disclosure.errors import RuleViolation
 from disclosure.workflow.deadlines import ClockKind
 
 
@@ -24,7 +25,8 @@ class State(StrEnum):
       is out; the reply clock stops for at most 15 working days.
     - ``awaiting_fee``: a fee notice is out (Art. 42, Fee Measures); the clock stops until payment.
     - ``reply_drafted``: a clerk drafted the reply with its outcome; a supervisor must approve.
-    - ``reply_approved``: approved by a supervisor who did not draft it (Art. 33 practice).
+    - ``reply_approved``: approved by a supervisor who did not draft it (Art. 33 practice);
+      until it is sent a supervisor may still take the approval back (``return_draft``).
     - ``replied``: the reply has been sent to the applicant (Art. 36–39).
     - ``withdrawn``: the applicant withdrew the application.
     - ``abandoned``: 视为放弃 — no correction in time (Art. 30) or fee not paid (Fee Measures).
@@ -61,6 +63,21 @@ STATE_LABELS: dict[State, str] = {
     State.ABANDONED: "视为放弃",
     State.ARCHIVED: "已归档",
 }
+
+
+def parse_state(value: object) -> State:
+    """A state from its code (``handling``) or its Chinese label (``办理中``).
+
+    Raises:
+        RuleViolation: field ``state``, rule ``one_of``, listing both spellings.
+    """
+    text = value.strip() if isinstance(value, str) else ""
+    for state, label in STATE_LABELS.items():
+        if text in (state.value, label):
+            return state
+    options = "、".join(f"{label}（{state.value}）" for state, label in STATE_LABELS.items())
+    raise RuleViolation("state", "one_of", f"状态“{text}”无效，可选：{options}")
+
 
 #: States in which the reply clock is stopped (不计入答复期限).
 PAUSED_STATES = frozenset(
@@ -211,7 +228,10 @@ TRANSITIONS: tuple[TransitionSpec, ...] = (
     TransitionSpec(
         "draft_reply", (S.UNDER_REVIEW, S.HANDLING), S.REPLY_DRAFTED, "拟写答复", _CLERKS
     ),
-    TransitionSpec("return_draft", (S.REPLY_DRAFTED,), S.HANDLING, "退回答复", _SUPERVISORS),
+    # A supervisor may take back an approval until the reply is sent.
+    TransitionSpec(
+        "return_draft", (S.REPLY_DRAFTED, S.REPLY_APPROVED), S.HANDLING, "退回答复", _SUPERVISORS
+    ),
     TransitionSpec("approve", (S.REPLY_DRAFTED,), S.REPLY_APPROVED, "审核通过答复", _SUPERVISORS),
     TransitionSpec("send", (S.REPLY_APPROVED,), S.REPLIED, "送达答复", _CLERKS),
     TransitionSpec("withdraw", tuple(sorted(OPEN_STATES)), S.WITHDRAWN, "申请人撤回申请", _CLERKS),

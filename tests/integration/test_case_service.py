@@ -45,7 +45,7 @@ FULL_CASE: list[tuple[str, str, str, dict[str, Any]]] = [
         "2026-06-18",
         {"letter_input": LetterInput(party="福州闽江建设工程有限公司")},
     ),
-    ("third_party_replied", "alice", "2026-06-18", {}),
+    ("third_party_replied", "alice", "2026-06-18", {"opinion": "agree"}),
     ("consult_agency", "carol", "2026-06-18", {"letter_input": LetterInput(party="示例市财政局")}),
     ("agency_replied", "carol", "2026-06-18", {}),
     ("issue_fee", "alice", "2026-06-25", {"pages": 120}),
@@ -69,7 +69,7 @@ FULL_CASE: list[tuple[str, str, str, dict[str, Any]]] = [
 
 def drive(app: App, case_id: int, steps: list[tuple[str, str, str, dict[str, Any]]]) -> None:
     for trigger, actor, on, kwargs in steps:
-        cases.act(app, case_id, trigger, actor, on=D(on), today=TODAY, **kwargs)
+        cases.act(app, case_id, trigger, actor, on=D(on), today=D(on), **kwargs)
 
 
 def rows(app: App, model: Any, case_id: int) -> int:
@@ -151,8 +151,9 @@ def test_refused_triggers_write_nothing(
     app: App, trigger: str, actor: str, on: str, kwargs: dict[str, Any], error: type, rule: str
 ) -> None:
     case_id = cases.register(app, application(), "alice", TODAY)
+    today = TODAY if rule == "not_in_future" else D(on)
     with pytest.raises(error) as caught:
-        cases.act(app, case_id, trigger, actor, on=D(on), today=TODAY, **kwargs)
+        cases.act(app, case_id, trigger, actor, on=D(on), today=today, **kwargs)
     assert caught.value.rule == rule
     assert rows(app, AuditEvent, case_id) == 1
     assert cases.get_case(app, case_id).version == 1
@@ -165,11 +166,27 @@ def test_an_extension_after_the_due_date_is_refused_and_names_the_field(app: App
     )
     with pytest.raises(DeadlineError) as caught:
         cases.act(
-            app, case_id, "extend", "bob", on=D("2026-07-07"), today=TODAY, days=5, note="量大"
+            app,
+            case_id,
+            "extend",
+            "bob",
+            on=D("2026-07-07"),
+            today=D("2026-07-07"),
+            days=5,
+            note="量大",
         )
     assert (caught.value.field, caught.value.rule) == ("on", "extension_after_due")
     # The due date itself (2026-07-06) still counts.
-    cases.act(app, case_id, "extend", "bob", on=D("2026-07-06"), today=TODAY, days=5, note="量大")
+    cases.act(
+        app,
+        case_id,
+        "extend",
+        "bob",
+        on=D("2026-07-06"),
+        today=D("2026-07-06"),
+        days=5,
+        note="量大",
+    )
 
 
 def test_registration_validates_fields_in_chinese(app: App) -> None:
@@ -206,7 +223,13 @@ def test_two_clerks_acting_at_once_one_wins_the_other_gets_a_conflict(app: App) 
         barrier.wait()
         try:
             cases.act(
-                app, case_id, "review", name, on=D("2026-06-05"), today=TODAY, expected_version=seen
+                app,
+                case_id,
+                "review",
+                name,
+                on=D("2026-06-05"),
+                today=D("2026-06-05"),
+                expected_version=seen,
             )
             results[name] = "ok"
         except ConflictError as exc:
@@ -242,8 +265,9 @@ def test_concurrent_triggers_never_fork_the_trail(app: App) -> None:
                     trigger,
                     actor,
                     on=D("2026-06-10"),
-                    today=TODAY,
+                    today=D("2026-06-10"),
                     letter_input=LetterInput(party="福州闽江建设工程有限公司"),
+                    opinion="agree",
                 )
                 result = "ok"
             except (ConflictError, TransitionNotAllowed) as exc:
@@ -288,7 +312,9 @@ def test_a_failure_at_commit_rolls_back_state_clock_event_and_audit_together(app
             {"c": case_id, "at": app.now(), "h": GENESIS},
         )
     with pytest.raises(ConflictError):
-        cases.act(app, case_id, "issue_fee", "alice", on=D("2026-06-10"), today=TODAY, pages=50)
+        cases.act(
+            app, case_id, "issue_fee", "alice", on=D("2026-06-10"), today=D("2026-06-10"), pages=50
+        )
     view = cases.get_case(app, case_id)
     assert view.state is State.HANDLING and view.version == 3
     assert rows(app, ClockEventRow, case_id) == 0
@@ -414,7 +440,7 @@ def test_an_extension_that_changes_no_date_still_advances_version_and_trail(app:
                 "draft_reply",
                 "alice",
                 "2026-06-10",
-                {"outcome": "disclose", "reason_code": "provided"},
+                {"outcome": "disclose", "reason_code": "provided", "detail": "现提供报告全文。"},
             ),
         ],
     )

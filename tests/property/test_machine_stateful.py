@@ -111,7 +111,10 @@ class CaseMachine(RuleBasedStateMachine):
         reason = data.draw(st.sampled_from(list(OUTCOMES[outcome].reasons)))
         on = self.today + timedelta(days=shift)
         until = on + timedelta(days=data.draw(st.integers(30, 120)))
-        self._apply(Command(trigger, actor, on, days, until, outcome, reason, "理由"))
+        opinion = data.draw(st.sampled_from(["agree", "object"]))
+        self._apply(
+            Command(trigger, actor, on, days, until, outcome, reason, "理由", opinion=opinion)
+        )
 
     def _apply(self, command: Command) -> None:
         before = self.facts

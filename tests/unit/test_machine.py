@@ -56,7 +56,7 @@ def test_a_case_goes_through_the_whole_workflow() -> None:
         (cmd("request_correction", on="2025-06-30"), State.CORRECTION_REQUESTED),
         (cmd("receive_correction", on="2025-07-02"), State.HANDLING),
         (cmd("consult_third_party", on="2025-07-03"), State.CONSULTING_THIRD_PARTY),
-        (cmd("third_party_replied", on="2025-07-08"), State.HANDLING),
+        (cmd("third_party_replied", on="2025-07-08", opinion="agree"), State.HANDLING),
         (cmd("issue_fee", on="2025-07-09"), State.AWAITING_FEE),
         (cmd("fee_paid", on="2025-07-11"), State.HANDLING),
         (cmd("extend", BOB, on="2025-07-14", days=10, note="需调取档案"), State.HANDLING),
@@ -394,11 +394,27 @@ _CONSULTED = CaseFacts(
         ),
         pytest.param(
             HANDLING,
-            cmd("set_due", BOB, until=D("2025-07-20"), note="理由"),
+            cmd("set_due", BOB, until=D("2025-07-18"), note="理由"),
             DeadlineError,
             "until",
             "custom_due_not_later",
             id="custom_due_not_later",
+        ),
+        pytest.param(
+            HANDLING,
+            cmd("set_due", BOB, until=D("2025-09-21"), note="理由"),  # a Sunday
+            DeadlineError,
+            "until",
+            "working_day",
+            id="agreed_date_on_a_sunday",
+        ),
+        pytest.param(
+            HANDLING,
+            cmd("set_due", BOB, until=D("2029-07-02"), note="理由"),  # four years ahead
+            DeadlineError,
+            "until",
+            "agreed_due_too_far",
+            id="agreed_date_years_ahead",
         ),
         pytest.param(
             HANDLING,
@@ -622,7 +638,7 @@ def test_a_lapsed_consultation_ends_the_pause_at_the_window_end() -> None:
         (ClockEvent(K.CONSULT_THIRD_PARTY, D("2025-06-30")),),
     )
     lapsed = fire(facts, cmd("third_party_no_reply", on="2025-07-25"), CAL)
-    on_time = fire(facts, cmd("third_party_replied", on="2025-07-21"), CAL)
+    on_time = fire(facts, cmd("third_party_replied", on="2025-07-21", opinion="object"), CAL)
     assert lapsed.after is State.HANDLING
     assert lapsed.limits.reply is not None and on_time.limits.reply is not None
     assert lapsed.limits.reply.due == on_time.limits.reply.due  # both capped at 2025-07-21
