@@ -7,6 +7,7 @@ with exit code 2; nothing here prints a traceback to a clerk.
 from __future__ import annotations
 
 import calendar as month_calendar
+import errno
 import inspect
 import json
 import os
@@ -15,10 +16,13 @@ import sys
 from collections.abc import Callable, Mapping
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import Annotated, Any
+from typing import IO, Annotated, Any
+from zoneinfo import ZoneInfo
 
 import typer
+import typer.rich_utils
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
@@ -29,18 +33,46 @@ from disclosure.services.unit_of_work import App
 from disclosure.workflow.application import (
     APPLICANT_KIND_LABELS,
     CHANNEL_LABELS,
+    FIELD_LABELS,
     ID_TYPE_LABELS,
     parse_date,
 )
 from disclosure.workflow.calendar import cn_date
-from disclosure.workflow.states import OUTCOMES, ROLE_LABELS, STATE_LABELS, TRANSITIONS, State
+from disclosure.workflow.states import (
+    OUTCOMES,
+    ROLE_LABELS,
+    STATE_LABELS,
+    TRANSITIONS,
+    TRANSITIONS_BY_TRIGGER,
+    State,
+    parse_state,
+)
 
-# Piped output (make run, logs) gets a width that fits the tables instead of Rich's 80.
-out = Console(highlight=False, width=None if sys.stdout.isatty() else 140)
-err = Console(stderr=True, highlight=False, width=None if sys.stderr.isatty() else 140)
+#: Width for output that is not a terminal (pipes, logs, ``make run``) and no COLUMNS says
+#: otherwise: wide enough for the tables and the option lists, instead of Rich's 80.
+PIPED_WIDTH = 140
+
+
+def _width(stream: IO[str]) -> int | None:
+    """None on a terminal (Rich follows COLUMNS or the terminal's size); else COLUMNS or 140."""
+    if stream.isatty():
+        return None
+    columns = os.environ.get("COLUMNS", "")
+    return int(columns) if columns.isdigit() and int(columns) > 0 else PIPED_WIDTH
+
+
+# emoji=False: ":smile:" in an applicant's name stays text.
+out = Console(highlight=False, emoji=False, width=_width(sys.stdout))
+err = Console(stderr=True, highlight=False, emoji=False, width=_width(sys.stderr))
+# ``--help`` is drawn by Typer's own Rich console: give it the same width.
+typer.rich_utils.MAX_WIDTH = _width(sys.stdout)
+_CONTEXT = {"max_content_width": _width(sys.stdout) or 200}
 
 app = typer.Typer(
-    help="政府信息依申请公开办理系统 disclosure", no_args_is_help=True, add_completion=False
+    help="政府信息依申请公开办理系统 disclosure",
+    no_args_is_help=True,
+    add_completion=False,
+    context_settings=_CONTEXT,
 )
 db_app = typer.Typer(help="数据库结构（Alembic 迁移）", no_args_is_help=True)
 user_app = typer.Typer(help="用户与角色", no_args_is_help=True)
@@ -59,9 +91,118 @@ app.add_typer(letter_app, name="letter")
 app.add_typer(scheduler_app, name="scheduler")
 app.add_typer(alerts_app, name="alerts")
 
+# -- text from users, made safe to print --------------------------------------------------
+
+#: Characters that would act on the terminal or reorder what a reader sees: C0/C1 controls
+#: (ESC starts an ANSI sequence), DEL, bidi overrides and isolates, zero-width characters,
+#: line and paragraph separators.
+_UNSAFE = re.compile(
+    r"[\x00-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff\ud800-\udfff]"
+)
+
+
+def _visible(ch: str) -> str:
+    code = ord(ch)
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+
+
+def plain(value: object, *, multiline: bool = False) -> str:
+    """``value`` as text that cannot act on the terminal: every control character (and every
+    bidi or zero-width character) is shown as a ``\\x1b``-style escape. A multi-line text
+    (a description, a reason) keeps its line breaks and tabs."""
+
+    def show(match: re.Match[str]) -> str:
+        ch = match.group()
+        return ch if multiline and ch in "\n\t" else _visible(ch)
+
+    return _UNSAFE.sub(show, str(value))
+
+
+def safe(value: object, *, multiline: bool = False) -> str:
+    """User-supplied text for a Rich markup string or table cell: inert and shown literally."""
+    return escape(plain(value, multiline=multiline))
+
+
 AsUser = Annotated[
     str | None, typer.Option("--as", help="办理人用户名（或环境变量 DISCLOSURE_USER）")
 ]
+
+
+#: The Chinese name of every field key an error can carry, used at the CLI edge so that no
+#: message names an English key. Keys of the application (Art. 29) come from
+#: ``workflow.application.FIELD_LABELS``; their messages already begin with the label.
+FIELD_NAMES: dict[str, str] = {
+    **FIELD_LABELS,
+    "on": "办理日期",
+    "until": "另行确定的答复期限",
+    "days": "延长天数",
+    "reason": "理由",
+    "note": "理由",
+    "reason_code": "理由代码",
+    "outcome": "答复类型",
+    "actor": "办理人",
+    "item": "补正事项",
+    "items": "补正事项",
+    "party": "第三方或机关名称",
+    "detail": "答复内容",
+    "refer_to": "负责机关或渠道",
+    "pages": "页数",
+    "case": "案件编号",
+    "case_id": "案件编号",
+    "state": "状态",
+    "format": "格式",
+    "kind": "文书类别",
+    "out": "输出文件",
+    "--out": "输出文件",
+    "--from-file": "文件",
+    "--json": "文件",
+    "public_interest": "公共利益理由",
+    "today": "扫描日期",
+    "year": "年份",
+    "role": "角色",
+    "due_within": "临近天数",
+    "page": "页码",
+    "display_name": "姓名",
+    "backdate_reason": "补录理由",
+}
+#: Keys whose messages always name the field themselves (no label in parentheses needed).
+_SELF_NAMED = frozenset(FIELD_LABELS) | {"display_name"}
+
+
+def error_line(exc: DisclosureError) -> str:
+    """The Chinese error line (without the 错误 prefix' markup): the field by its label, never
+    by its key; left out when the message already names it. User text in it is escaped."""
+    message = exc.message
+    field = exc.field
+    label = FIELD_NAMES.get(field or "")
+    if field and label and message.startswith(f"{field}："):
+        message = label + message[len(field) :]  # "on：…" → "办理日期：…"
+    where = ""
+    if field and label and field not in _SELF_NAMED and label not in message:
+        where = f"（{label}）"
+    hint = _CLI_HINTS.get((field or "", getattr(exc, "rule", "")), "")
+    if hint and "--as" not in message:
+        message += f"（{hint}）"
+    return f"[red]错误{where}：[/red]{safe(message)}"
+
+
+#: How to fix an error on the command line, where the service's message is transport-neutral.
+_CLI_HINTS = {("actor", "required"): "用 --as 用户名，或设置环境变量 DISCLOSURE_USER"}
+
+
+#: ``register`` and ``recompute_limits`` are not workflow transitions but appear in the trail.
+_STEP_LABELS = {"register": "登记申请", "recompute_limits": "按新日历重算期限"}
+_SYSTEM_LABEL = "系统"
+
+
+def step_label(trigger: str) -> str:
+    spec = TRANSITIONS_BY_TRIGGER.get(trigger)
+    return spec.label if spec else _STEP_LABELS.get(trigger, trigger)
+
+
+#: ``--state`` takes a state's code (``handling``) or its Chinese label (``办理中``):
+#: ``workflow.states.parse_state`` reads both, for ``case list`` and ``letter batch`` alike.
+STATE_HELP = " / ".join(f"{s.value}（{STATE_LABELS[s]}）" for s in State)
 
 
 def _settings() -> Settings:
@@ -130,7 +271,7 @@ def user_add(
     from disclosure.services import cases
 
     cases.add_user(_open(), name, role, display_name)
-    out.print(f"已新增用户 {name}（{_label(ROLE_LABELS, role)}）。")
+    out.print(f"已新增用户 {safe(name)}（{safe(_label(ROLE_LABELS, role))}）。")
 
 
 @user_app.command("list")
@@ -140,7 +281,9 @@ def user_list() -> None:
 
     table = Table("用户名", "姓名", "角色")
     for user in cases.list_users(_open()):
-        table.add_row(user.name, user.display_name, _label(ROLE_LABELS, user.role))
+        table.add_row(
+            safe(user.name), safe(user.display_name), safe(_label(ROLE_LABELS, user.role))
+        )
     out.print(table)
 
 
@@ -190,7 +333,7 @@ def calendar_show(year: Annotated[int, typer.Argument(help="年份，如 2026")]
             kind = "[blue]调休上班[/blue]"
         else:
             kind = "工作日"
-        table.add_row(item.day.isoformat(), kind, item.name, item.source)
+        table.add_row(item.day.isoformat(), kind, safe(item.name), safe(item.source))
     out.print(table)
 
 
@@ -209,23 +352,25 @@ def deadline(
         text = json_file.read_text(encoding="utf-8")
     except OSError as exc:
         raise RuleViolation(
-            "--json", "readable", f"无法读取文件 {json_file}：{exc.strerror}"
+            "--json", "readable", f"无法读取文件 {json_file}：{os_reason(exc)}"
         ) from None
     results, problems = compute_file(text, settings.calendar, settings.rules)
     print(json.dumps(results, ensure_ascii=False, indent=1))
     for problem in problems:
-        err.print(f"第{problem['index']}项 {problem['field']}：{problem['message']}")
+        err.print(f"第{problem['index']}项 {safe(problem['field'])}：{safe(problem['message'])}")
     if problems:
         raise typer.Exit(2)
 
 
 # -- cases -------------------------------------------------------------------------------
 
+# Items are separated by " / ": Rich wraps long help only at spaces (and cuts a line of
+# Chinese without any), so every long help text needs them.
 _REGISTER_HELP = {
     "applicant_kind": "申请人类型："
-    + "、".join(f"{k.value}={v}" for k, v in APPLICANT_KIND_LABELS.items()),
-    "id_type": "身份证明类型：" + "、".join(f"{k.value}={v}" for k, v in ID_TYPE_LABELS.items()),
-    "channel": "提交方式：" + "、".join(f"{k.value}={v}" for k, v in CHANNEL_LABELS.items()),
+    + " / ".join(f"{k.value}={v}" for k, v in APPLICANT_KIND_LABELS.items()),
+    "id_type": "身份证明类型：" + " / ".join(f"{k.value}={v}" for k, v in ID_TYPE_LABELS.items()),
+    "channel": "提交方式：" + " / ".join(f"{k.value}={v}" for k, v in CHANNEL_LABELS.items()),
 }
 
 
@@ -266,7 +411,7 @@ def case_register(
             loaded = json.loads(from_file.read_text(encoding="utf-8"))
         except OSError as exc:
             raise RuleViolation(
-                "--from-file", "readable", f"无法读取文件 {from_file}：{exc.strerror}"
+                "--from-file", "readable", f"无法读取文件 {from_file}：{os_reason(exc)}"
             ) from None
         except json.JSONDecodeError as exc:
             raise RuleViolation(
@@ -296,10 +441,12 @@ def case_register(
     case_id = cases.register(service, data, _actor(as_user), today)
     view = cases.get_case(service, case_id)
     out.print(
-        f"已登记案件 [bold]{case_id}[/bold]，申请人 {view.applicant_name}（{view.id_masked}）。"
+        f"已登记案件 [bold]{case_id}[/bold]，"
+        f"申请人 {safe(view.applicant_name)}（{safe(view.id_masked)}）。"
     )
     for limit in view.limits:
-        out.print(f"  {limit.label}：{cn_date(limit.due)}{'（临时）' if limit.provisional else ''}")
+        provisional = "（临时）" if limit.provisional else ""
+        out.print(f"  {safe(limit.label)}：{cn_date(limit.due)}{provisional}")
 
 
 CaseId = Annotated[int, typer.Argument(help="案件编号", min=1, max=2**31 - 1)]
@@ -307,7 +454,7 @@ On = Annotated[str | None, typer.Option(help="办理日期 YYYY-MM-DD，默认�
 Reason = Annotated[str, typer.Option(help="理由或备注（记入轨迹）")]
 Expect = Annotated[int | None, typer.Option(help="期望的案件版本号（防止覆盖他人修改）")]
 
-OUTCOMES_HELP = "答复类型：" + "；".join(f"{o.code}={o.label}" for o in OUTCOMES.values())
+OUTCOMES_HELP = "答复类型：" + " / ".join(f"{o.code}={o.label}" for o in OUTCOMES.values())
 
 
 _P = inspect.Parameter
@@ -375,7 +522,7 @@ def _make_trigger_command(trigger: str, label: str) -> Callable[..., None]:
             f"案件 {options['case_id']}：{label}，{STATE_LABELS[step.before]} → {STATE_LABELS[step.after]}"
         )
         if step.limits.reply is not None and step.after not in (State.REPLIED, State.ARCHIVED):
-            out.print(f"  答复期限：{step.limits.reply.explanation}")
+            out.print(f"  答复期限：{safe(step.limits.reply.explanation)}")
         _print_issued(service, options["case_id"])
 
     common = [
@@ -401,7 +548,8 @@ def _print_issued(service: App, case_id: int) -> None:
         issued = [x for x in list_letters(uow.session, case_id) if x.audit_seq == version]
     for letter in issued:
         out.print(
-            f"  已生成文书：{letter.number}（disclosure letter print {case_id} {letter.kind}）"
+            f"  已生成文书：{safe(letter.number)}"
+            f"（disclosure letter print {case_id} {safe(letter.kind)}）"
         )
 
 
@@ -409,6 +557,41 @@ for _spec in TRANSITIONS:
     case_app.command(_spec.trigger.replace("_", "-"))(
         _make_trigger_command(_spec.trigger, _spec.label)
     )
+
+
+#: Time zones whose local time Chinese readers call 北京时间.
+_BEIJING_ZONES = frozenset({"Asia/Shanghai", "Asia/Chongqing", "Asia/Harbin", "PRC"})
+
+
+def _zone_label(zone: str) -> str:
+    return "北京时间" if zone in _BEIJING_ZONES else zone
+
+
+def _business_date(payload: Mapping[str, Any]) -> str:
+    """The step's business date (``on``; ``received_on`` for a registration), 「补录」 if back-dated."""
+    on = payload.get("on") or payload.get("received_on")
+    if not isinstance(on, str):
+        return "—"
+    try:
+        shown = date.fromisoformat(on).isoformat()
+    except ValueError:
+        shown = safe(on)
+    return shown + ("「补录」" if payload.get("backdated") is True else "")
+
+
+def _payload(raw: str) -> Mapping[str, Any]:
+    try:
+        loaded = json.loads(raw)
+    except ValueError:
+        return {}
+    return loaded if isinstance(loaded, dict) else {}
+
+
+def _actor_label(name: str, display_names: Mapping[str, str]) -> str:
+    if name == "system":
+        return _SYSTEM_LABEL
+    display = display_names.get(name)
+    return safe(f"{display}（{name}）" if display and display != name else name)
 
 
 @case_app.command("show")
@@ -424,32 +607,45 @@ def case_show(case_id: CaseId) -> None:
         f"{'（计时暂停）' if view.paused else ''}  版本：{view.version}"
     )
     out.print(
-        f"申请人：{view.applicant_name}（{_label(APPLICANT_KIND_LABELS, view.applicant_kind)}，"
-        f"{_label(ID_TYPE_LABELS, view.id_type)} {view.id_masked}）  联系方式：{view.contact}"
+        f"申请人：{safe(view.applicant_name)}"
+        f"（{safe(_label(APPLICANT_KIND_LABELS, view.applicant_kind))}，"
+        f"{safe(_label(ID_TYPE_LABELS, view.id_type))} {safe(view.id_masked)}）"
+        f"  联系方式：{safe(view.contact)}"
     )
-    out.print(f"收到日期：{cn_date(view.received_on)}（{_label(CHANNEL_LABELS, view.channel)}）")
-    out.print(f"申请内容：{view.description}")
+    channel = safe(_label(CHANNEL_LABELS, view.channel))
+    out.print(f"收到日期：{cn_date(view.received_on)}（{channel}）")
+    out.print(f"申请内容：{safe(view.description, multiline=True)}")
     if view.outcome:
-        outcome = OUTCOMES[view.outcome]
+        outcome = OUTCOMES.get(view.outcome)
+        label = outcome.label if outcome else view.outcome
+        reason = outcome.reasons.get(view.outcome_reason or "", "") if outcome else ""
+        article = f"（{outcome.article}）" if outcome else ""
         out.print(
-            f"答复类型：{outcome.label} — {outcome.reasons.get(view.outcome_reason or '', '')}"
-            f"（{outcome.article}）  拟稿：{view.drafted_by or '—'}  审核：{view.approved_by or '—'}"
+            f"答复类型：{safe(label)} — {safe(reason)}{article}"
+            f"  拟稿：{safe(view.drafted_by or '—')}  审核：{safe(view.approved_by or '—')}"
         )
     limits = Table("期限", "届满日", "计算说明", title="期限")
     for limit in view.limits:
         due = cn_date(limit.due) + ("（临时）" if limit.provisional else "")
-        limits.add_row(limit.label, due, limit.explanation)
+        limits.add_row(safe(limit.label), due, safe(limit.explanation))
     out.print(limits)
-    trail = Table("#", "时间（UTC）", "办理人", "操作", "状态变化", "备注", title="轨迹")
+    zone_name = service.settings.agency_timezone
+    zone = ZoneInfo(zone_name)
+    display_names = {user.name: user.display_name for user in cases.list_users(service)}
+    trail = Table(
+        "#", f"记录时间（{_zone_label(zone_name)}）", "办理日期", "办理人", "操作", "状态变化",
+        "备注", title="轨迹",
+    )  # fmt: skip
     for event in view.trail:
-        change = f"{STATE_LABELS.get(State(event.from_state), '') if event.from_state else '—'} → {STATE_LABELS[State(event.to_state)]}"
+        before = _state_label(event.from_state) if event.from_state else "—"
         trail.add_row(
             str(event.seq),
-            event.at.strftime("%Y-%m-%d %H:%M:%S"),
-            event.actor,
-            event.trigger,
-            change,
-            event.reason,
+            _aware(event.at).astimezone(zone).strftime("%Y-%m-%d %H:%M:%S"),
+            _business_date(_payload(event.payload)),
+            _actor_label(event.actor, display_names),
+            safe(step_label(event.trigger)),
+            f"{before} → {_state_label(event.to_state)}",
+            safe(event.reason, multiline=True),
         )
     out.print(trail)
     from disclosure.letters.kinds import KINDS, LetterKind
@@ -458,30 +654,78 @@ def case_show(case_id: CaseId) -> None:
     with service.uow() as uow:
         letters = list_letters(uow.session, case_id)
     if letters:
-        issued = "；".join(f"{KINDS[LetterKind(x.kind)].title} {x.number}" for x in letters)
+        issued = "；".join(
+            f"{safe(KINDS[LetterKind(x.kind)].title)} {safe(x.number)}" for x in letters
+        )
         out.print(f"已发文书：{issued}")
     menu = "、".join(t.replace("_", "-") for t in available_triggers(view.state))
     out.print(f"可用操作：{menu or '无（已办结）'}")
 
 
+def _state_label(value: str) -> str:
+    try:
+        return STATE_LABELS[State(value)]
+    except ValueError:
+        return safe(value)
+
+
 @case_app.command("list")
 def case_list(
-    state: Annotated[str | None, typer.Option(help="按状态筛选，如 handling")] = None,
+    state: Annotated[
+        str | None, typer.Option(help=f"按状态筛选，代码或中文均可：{STATE_HELP}")
+    ] = None,
     due_within: Annotated[
         int | None, typer.Option(help="答复期限在 N 个工作日内（未办结）", min=0, max=250)
     ] = None,
     overdue: Annotated[bool, typer.Option("--overdue", help="只看已超期的未办结案件")] = False,
-    limit: Annotated[int, typer.Option(help="最多显示条数", min=1, max=100000)] = 100,
+    limit: Annotated[int, typer.Option(help="每页条数", min=1, max=100000)] = 100,
+    page: Annotated[int, typer.Option(help="第几页（从1起）", min=1, max=1_000_000)] = 1,
 ) -> None:
-    """列出案件（身份证号已打码）。"""
+    """列出案件（身份证号已打码），分页显示并给出总数。"""
     from disclosure.services import cases
 
+    code = parse_state(state).value if state is not None else None
     service = _open()
     today = _today(service.settings)
+    offset = (page - 1) * limit
+    total = cases.count_cases(service, today, state=code, due_within=due_within, overdue=overdue)
     rows = cases.list_cases(
-        service, today, state=state, due_within=due_within, overdue=overdue, limit=limit
+        service, today, state=code, due_within=due_within, overdue=overdue,
+        limit=limit, offset=offset,
+    )  # fmt: skip
+    out.print(_cases_table(rows, f"案件（今天 {cn_date(today)}）"))
+    out.print(
+        _page_line(
+            total, offset, len(rows), page, limit, _list_command(code, due_within, overdue, limit)
+        )
     )
-    out.print(_cases_table(rows, f"案件（{len(rows)}件，今天 {cn_date(today)}）"))
+
+
+def _list_command(state: str | None, due_within: int | None, overdue: bool, limit: int) -> str:
+    """The ``case list`` command line that repeats the filters (for the next page)."""
+    words = ["disclosure", "case", "list"]
+    if state is not None:
+        words += ["--state", state]
+    if due_within is not None:
+        words += ["--due-within", str(due_within)]
+    if overdue:
+        words.append("--overdue")
+    if limit != 100:
+        words += ["--limit", str(limit)]
+    return " ".join(words)
+
+
+def _page_line(total: int, offset: int, shown: int, page: int, limit: int, command: str) -> str:
+    """共 1,234 件，显示第 1–100 件；下一页：disclosure case list --page 2"""
+    if total == 0:
+        return "共 0 件。"
+    if shown == 0:
+        pages = (total + limit - 1) // limit
+        return f"共 {total:,} 件，第 {page} 页没有案件（共 {pages} 页）。"
+    line = f"共 {total:,} 件，显示第 {offset + 1:,}–{offset + shown:,} 件"
+    if offset + shown < total:
+        return f"{line}；下一页：{command} --page {page + 1}"
+    return f"{line}。"
 
 
 def _days_left(days: int | None) -> str:
@@ -506,8 +750,8 @@ def _cases_table(rows: list[Any], title: str) -> Table:
         table.add_row(
             str(row.id),
             STATE_LABELS[row.state],
-            row.applicant_name,
-            row.id_masked,
+            safe(row.applicant_name),
+            safe(row.id_masked),
             row.received_on.isoformat(),
             due,
             left,
@@ -524,7 +768,8 @@ def overview() -> None:
     today = _today(service.settings)
     view = cases.overview(service, today)
     out.print(
-        f"[bold]{service.settings.agency_name} 依申请公开办理情况[/bold]（{cn_date(today)}，共{view.total}件）"
+        f"[bold]{safe(service.settings.agency_name)} 依申请公开办理情况[/bold]"
+        f"（{cn_date(today)}，共{view.total}件）"
     )
     states = Table("状态", "件数", title="各状态案件")
     for state, count in view.by_state.items():
@@ -566,7 +811,7 @@ def audit_verify(
         out.print(f"[green]核验通过[/green]：{checked}件案件的轨迹完整，未发现改动。")
         return
     for item in breaks:
-        err.print(f"[red]案件{item.case_id} 第{item.seq}条事件：{item.problem}[/red]")
+        err.print(f"[red]案件{item.case_id} 第{item.seq}条事件：{safe(item.problem)}[/red]")
     err.print(f"核验未通过：{len(breaks)}/{checked}件案件的轨迹被破坏。")
     raise typer.Exit(1)
 
@@ -606,8 +851,9 @@ def letter_list(case_id: CaseId) -> None:
     table = Table("类别", "文号", "发文日期", "发文人", "内容哈希", title=f"案件{case_id}的文书")
     for letter in letters:
         title = KINDS[LetterKind(letter.kind)].title
-        table.add_row(f"{title}（{letter.kind}）", letter.number, letter.issued_on.isoformat(),
-                      letter.issued_by, letter.content_sha256[:16])  # fmt: skip
+        table.add_row(safe(f"{title}（{letter.kind}）"), safe(letter.number),
+                      letter.issued_on.isoformat(), safe(letter.issued_by),
+                      safe(letter.content_sha256[:16]))  # fmt: skip
     out.print(table)
 
 
@@ -629,13 +875,13 @@ def letter_print(
     if path.is_dir():
         path = path / f"案件{case_id}_{letter.number}.{fmt}"
     _write_atomically(path, render_format(letter.html, fmt))
-    out.print(f"已输出 {letter.number} → {path}")
+    out.print(f"已输出 {safe(letter.number)} → {safe(path)}")
 
 
 @letter_app.command("batch")
 def letter_batch(
     out_dir: Annotated[Path, typer.Option("--out", help="输出目录")],
-    state: Annotated[str, typer.Option(help="案件状态，如 replied")],
+    state: Annotated[str, typer.Option(help=f"案件状态，代码或中文均可：{STATE_HELP}")],
     kind: Annotated[str | None, typer.Option(help="只导出一类文书，如 reply")] = None,
     fmt: Format = "pdf",
 ) -> None:
@@ -654,14 +900,9 @@ def letter_batch(
             "one_of",
             f"文书类别“{kind}”无效，可选：{'、'.join(k.value for k in LetterKind)}",
         )
-    try:
-        State(state)
-    except ValueError:
-        raise RuleViolation(
-            "state", "one_of", f"状态“{state}”无效，可选：{'、'.join(s.value for s in State)}"
-        ) from None
+    code = parse_state(state).value
     with _open().uow() as uow:
-        letters = letters_in_state(uow.session, state, kind)
+        letters = letters_in_state(uow.session, code, kind)
     out_dir.mkdir(parents=True, exist_ok=True)
     done, failures = 0, []
     try:
@@ -673,14 +914,14 @@ def letter_batch(
                     _write_atomically(path, render_format(letter.html, fmt))
                     done += 1
                 except Exception as exc:  # one bad letter must not stop the batch
-                    failures.append((letter.number, f"{type(exc).__name__}: {_first_line(exc)}"))
+                    failures.append((letter.number, _failure_reason(exc)))
                 progress.advance(task)
     except KeyboardInterrupt:
         err.print(f"已中断：完成{done}份，未完成的文书没有留下文件。")
         raise typer.Exit(130) from None
-    out.print(f"已导出 {done}/{len(letters)} 份文书到 {out_dir}")
+    out.print(f"已导出 {done}/{len(letters)} 份文书到 {safe(out_dir)}")
     for number, problem in failures:
-        err.print(f"[red]失败[/red] {number}：{problem}")
+        err.print(f"[red]失败[/red] {safe(number)}：{safe(problem)}")
     if failures:
         raise typer.Exit(1)
 
@@ -706,8 +947,9 @@ def scheduler_run() -> None:
 def scheduler_scan_once(
     today: Annotated[str | None, typer.Option(help="以该日为今天扫描 YYYY-MM-DD，默认今天")] = None,
 ) -> None:
-    """立即扫描一次（不占用调度间隔），输出各类提醒的新增与解除数量。"""
+    """立即扫描一次（不占用调度间隔），列出会提醒的案件及各类提醒的新增与解除数量。"""
     from disclosure.scheduler import node_name, run_scan
+    from disclosure.services.alerts import holding_alerts
     from disclosure.workflow.alerts import CONDITIONS
 
     service = _open()
@@ -716,8 +958,16 @@ def scheduler_scan_once(
     dry_run = day != real_today  # replaying another day must not rewrite today's alerts
     outcome = run_scan(service, day, slot=None, node=node_name(), dry_run=dry_run)
     if outcome.counts is None:
-        out.print(f"未扫描：{outcome.skipped}")
+        out.print(f"未扫描：{_SKIPPED.get(outcome.skipped or '', safe(outcome.skipped))}")
         return
+    with service.uow() as uow:
+        holding = holding_alerts(uow.session, service.settings, day)
+    listed = Table("案件", "提醒", "期限", "申请人", "证件号",
+                   title=f"{cn_date(day)} 会提醒的案件（{len(holding)}条）")  # fmt: skip
+    for row in holding:
+        listed.add_row(str(row.case_id), safe(row.condition.label), cn_date(row.limit_date),
+                       safe(row.applicant), safe(row.id_masked))  # fmt: skip
+    out.print(listed)
     counts = outcome.counts
     table = Table("提醒类别", "新增", title=f"{cn_date(day)} 期限扫描")
     for condition in CONDITIONS:
@@ -730,27 +980,40 @@ def scheduler_scan_once(
         out.print(f"（以{cn_date(day)}为今天试算，未保存：当前提醒不变）")
 
 
+#: Why ``run_scan`` skipped, in Chinese.
+_SKIPPED = {
+    "another node is scanning": "另一节点正在扫描",
+    "this interval was already scanned": "本扫描间隔已扫描过",
+}
+
+
 @alerts_app.callback()
 def alerts_list(
     ctx: typer.Context,
+    as_user: Annotated[
+        str | None,
+        typer.Option("--as", help="查看人用户名（或环境变量 DISCLOSURE_USER）；按其角色显示"),
+    ] = None,
     role: Annotated[
-        str, typer.Option(help="supervisor 看全部；clerk 看需经办人处理的")
-    ] = "supervisor",
+        str | None,
+        typer.Option(help="视图：负责人默认看全部，可用 clerk 只看经办人视图；经办人只能看自己的"),
+    ] = None,
     kind: Annotated[
         list[str] | None, typer.Option(help="只看某类提醒（可重复），如 reply_overdue")
     ] = None,
 ) -> None:
-    """列出未解除的期限提醒（申请人已打码）。"""
+    """列出未解除的期限提醒（申请人已打码）：负责人看全部；经办人看自己办理案件的答复期限
+    提醒和待确认的操作。"""
     if ctx.invoked_subcommand is not None:
         return
-    from disclosure.services.alerts import open_alerts
+    from disclosure.services.alerts import last_scan, open_alerts
 
     service = _open()
     today = _today(service.settings)
-    from disclosure.services.alerts import last_scan
-
     with service.uow() as uow:
-        rows = open_alerts(uow.session, service.settings, today, role=role, kinds=kind)
+        rows = open_alerts(
+            uow.session, service.settings, today, user=_actor(as_user), role=role, kinds=kind
+        )
         latest = last_scan(uow.session)
     if latest is None:
         err.print(
@@ -759,15 +1022,19 @@ def alerts_list(
     elif (
         service.now() - _aware(latest)
     ).total_seconds() > 2 * service.settings.scan_interval_seconds:
+        zone_name = service.settings.agency_timezone
+        local = _aware(latest).astimezone(ZoneInfo(zone_name))
         err.print(
-            f"[yellow]最近一次扫描在 {_aware(latest):%Y-%m-%d %H:%M} UTC，调度器可能已停止[/yellow]"
+            f"[yellow]最近一次扫描在 {local:%Y-%m-%d %H:%M}（{_zone_label(zone_name)}），"
+            "调度器可能已停止[/yellow]"
         )
     table = Table("案件", "提醒", "申请人", "证件号", "期限", "剩余工作日", "建议操作",
                   title=f"期限提醒（{cn_date(today)}，{len(rows)}条）")  # fmt: skip
     for row in rows:
         step = row.condition.proposed_step
-        table.add_row(str(row.case_id), row.condition.label, row.applicant, row.id_masked,
-                      cn_date(row.limit_date), _days_left(row.working_days_left),
+        table.add_row(str(row.case_id), safe(row.condition.label), safe(row.applicant),
+                      safe(row.id_masked), cn_date(row.limit_date),
+                      _days_left(row.working_days_left),
                       f"case {step.replace('_', '-')} {row.case_id}（待确认）" if step else "")  # fmt: skip
     out.print(table)
 
@@ -786,7 +1053,7 @@ def alerts_ics(
     with service.uow() as uow:
         feed = ics_feed(uow.session, service.settings, _today(service.settings), days)
     _write_atomically(out_path, feed)
-    out.print(f"已写出 {feed.count(b'BEGIN:VEVENT')} 个期限 → {out_path}")
+    out.print(f"已写出 {feed.count(b'BEGIN:VEVENT')} 个期限 → {safe(out_path)}")
 
 
 # -- demo --------------------------------------------------------------------------------
@@ -833,28 +1100,111 @@ def _masked_url() -> str:
         return "?"
 
 
-def _usage_message(exc: typer.TyperException) -> str:
-    """Click's usage errors, in Chinese, naming the parameter."""
-    kind = type(exc).__name__
+#: Arguments (positional parameters) by their Chinese names; options are named as typed.
+_ARGUMENT_NAMES = {
+    "case_id": "案件编号",
+    "name": "用户名",
+    "year": "年份",
+    "kind": "文书类别或文号",
+}
+
+
+def _param_name(exc: Exception) -> str:
+    """The parameter as the user knows it: the option as typed (``--days``) or the argument's
+    Chinese name (案件编号)."""
     param = getattr(exc, "param", None)
-    hint = getattr(exc, "param_hint", None) or (
-        "/".join(getattr(param, "opts", []) or []) or getattr(param, "name", "") if param else ""
-    )
-    if isinstance(hint, list | tuple):
-        hint = "/".join(hint)
+    hint = getattr(exc, "param_hint", None)
+    if param is not None and getattr(param, "param_type_name", "") == "argument":
+        name = str(getattr(param, "name", "") or "")
+        return _ARGUMENT_NAMES.get(name, FIELD_NAMES.get(name, "参数"))
+    if isinstance(hint, str) and hint:
+        return hint.strip("'\"")
+    if isinstance(hint, list | tuple) and hint:
+        return "/".join(str(h) for h in hint)
+    opts = getattr(param, "opts", None) or []
+    return "/".join(opts) or "参数"
+
+
+def _bad_value(detail: str) -> str:
+    """Click's reason for refusing a value, in Chinese (no English library text)."""
+    bound = re.search(r"(greater|less) than or equal to (-?\d+)", detail)
+    if bound:
+        return f"须{'不小于' if bound.group(1) == 'greater' else '不大于'}{bound.group(2)}"
+    in_range = re.search(r"not in the range (-?\d+)?(<=|<)?x(<=|<|>=|>)?(-?\d+)?", detail)
+    if in_range:
+        low, high = in_range.group(1), in_range.group(4)
+        if in_range.group(3) in (">=", ">"):  # "x>=1"
+            low, high = in_range.group(4), None
+        parts = [f"不小于{low}" if low else "", f"不大于{high}" if high else ""]
+        return "须" + "且".join(p for p in parts if p)
+    if "integer" in detail:
+        return "须为整数"
+    if "float" in detail or "number" in detail:
+        return "须为数字"
+    if "boolean" in detail:
+        return "须为 true 或 false"
+    return "不是可接受的值"
+
+
+def _usage_message(exc: typer.TyperException) -> str:
+    """Click's usage errors, in Chinese, naming the parameter as the user typed it.
+
+    The result is markup: user tokens in it are escaped.
+    """
+    kind = type(exc).__name__
+    message = str(getattr(exc, "message", "") or "")
     if kind == "MissingParameter":
-        return f"缺少必填参数 {hint}"
+        return f"缺少必填参数 {safe(_param_name(exc))}"
     if kind == "NoSuchOption":
-        return f"没有选项 {getattr(exc, 'option_name', '')}"
+        text = f"没有选项 {safe(getattr(exc, 'option_name', ''))}"
+        possible = sorted(getattr(exc, "possibilities", None) or [])
+        return text + (f"，是否想用 {safe('、'.join(possible))}？" if possible else "")
     if kind == "BadParameter":
-        detail = str(getattr(exc, "message", ""))
-        bound = re.search(r"(greater|less) than or equal to (-?\d+)", detail)
-        if bound:
-            detail = f"须{'不小于' if bound.group(1) == 'greater' else '不大于'}{bound.group(2)}"
-        elif "integer" in detail:
-            detail = "须为整数"
-        return f"参数 {hint} 的值无效：{detail}"
-    return exc.format_message()
+        return f"参数 {safe(_param_name(exc))} 的值无效：{_bad_value(message)}"
+    if kind == "BadOptionUsage":
+        option = safe(getattr(exc, "option_name", ""))
+        if "does not take a value" in message:
+            return f"选项 {option} 不接受值"
+        if "requires" in message:
+            return f"选项 {option} 缺少取值"
+        return f"选项 {option} 的用法有误"
+    extra = re.fullmatch(r"Got unexpected extra argument(?:\(s\)|s)? \((.*)\)", message)
+    if extra:
+        return f"多余的参数：{safe(extra.group(1))}"
+    command = re.fullmatch(r"No such command '(.*)'\.", message)
+    if command:
+        ctx = getattr(exc, "ctx", None)
+        group = getattr(ctx, "command", None)
+        choices = group.list_commands(ctx) if ctx is not None and group is not None else []
+        known = f"，可用命令：{'、'.join(choices)}" if choices else ""
+        return f"没有命令“{safe(command.group(1))}”{known}"
+    if message == "Missing command.":
+        return "缺少子命令"
+    return "命令行参数有误"
+
+
+_OS_REASONS = {
+    errno.ENOENT: "文件或目录不存在",
+    errno.EACCES: "没有访问权限",
+    errno.EPERM: "没有操作权限",
+    errno.EISDIR: "这是一个目录，不是文件",
+    errno.ENOTDIR: "路径中的某一级不是目录",
+    errno.EEXIST: "文件已存在",
+    errno.ENOSPC: "磁盘空间不足",
+    errno.EROFS: "文件系统只读",
+    errno.ENAMETOOLONG: "文件名过长",
+}
+
+
+def os_reason(exc: OSError) -> str:
+    """Why a file operation failed, in Chinese (the OS's own text is English)."""
+    return _OS_REASONS.get(exc.errno or 0, f"系统错误（errno {exc.errno}）")
+
+
+def _failure_reason(exc: Exception) -> str:
+    if isinstance(exc, OSError):
+        return os_reason(exc)
+    return f"无法生成该格式的文书（{_first_line(exc)}）"
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -867,8 +1217,7 @@ def main(argv: list[str] | None = None) -> None:
             standalone_mode=False,
         )
     except DisclosureError as exc:
-        where = f"（{exc.field}）" if exc.field else ""
-        err.print(f"[red]错误{where}：[/red]{exc.message}")
+        err.print(error_line(exc))
         sys.exit(2)
     except typer.Exit as exc:
         sys.exit(exc.exit_code)
@@ -881,20 +1230,22 @@ def main(argv: list[str] | None = None) -> None:
         err.print(f"[red]输入有误：[/red]{_usage_message(exc)}（运行 disclosure --help 查看用法）")
         sys.exit(getattr(exc, "exit_code", 2))
     except OSError as exc:
-        where = f"（{exc.filename}）" if exc.filename else ""
-        err.print(f"[red]文件操作失败{where}：[/red]{exc.strerror or exc}（请检查 --out 等路径）")
+        where = f"（{safe(exc.filename)}）" if exc.filename else ""
+        err.print(f"[red]文件操作失败{where}：[/red]{os_reason(exc)}（请检查 --out 等路径）")
         sys.exit(2)
     except OperationalError as exc:
         # str(exc) would echo the statement's parameters (personal data): show the driver's
         # first line only, and the address without its password.
         url = _masked_url()
         err.print(
-            f"[red]数据库不可用：[/red]{_first_line(exc.orig)}（{url}，见 DISCLOSURE_DATABASE_URL）"
+            f"[red]数据库不可用：[/red]{safe(_first_line(exc.orig))}"
+            f"（{safe(url)}，见 DISCLOSURE_DATABASE_URL）"
         )
         sys.exit(1)
     except SQLAlchemyError as exc:
         err.print(
-            f"[red]数据库拒绝了这次操作：[/red]{_first_line(getattr(exc, 'orig', None) or exc)}"
+            "[red]数据库拒绝了这次操作：[/red]"
+            f"{safe(_first_line(getattr(exc, 'orig', None) or exc))}"
         )
         sys.exit(2)
     # Without standalone mode an Exit(code) is returned, not raised.

@@ -13,18 +13,26 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import CursorResult, bindparam, select, text
+from sqlalchemy import CursorResult, and_, bindparam, or_, select, text
 from sqlalchemy.orm import Session, selectinload
 
 from disclosure.calendar_source import calendar_fingerprint
 from disclosure.config import Settings
-from disclosure.errors import ConflictError, RuleViolation
-from disclosure.models.tables import Alert, Applicant, CalendarState, Case, SchedulerRun
+from disclosure.errors import ConflictError, NotFound, PermissionDenied, RuleViolation
+from disclosure.models.tables import (
+    Alert,
+    Applicant,
+    AuditEvent,
+    CalendarState,
+    Case,
+    SchedulerRun,
+    User,
+)
 from disclosure.services.cases import recompute_limits
 from disclosure.services.unit_of_work import App
 from disclosure.workflow.alerts import CONDITIONS, CONDITIONS_BY_KEY, Condition, date_range
 from disclosure.workflow.application import mask_id
-from disclosure.workflow.states import OPEN_STATES
+from disclosure.workflow.states import OPEN_STATES, ROLE_LABELS, Role
 
 _RAISE = """
 INSERT INTO alerts (case_id, condition, limit_date, proposed_step, raised_on, raised_at)
@@ -148,10 +156,20 @@ def last_scan(session: Session) -> datetime | None:
     )
 
 
-#: Conditions a clerk acts on; supervisors see every condition.
+#: Conditions a clerk acts on in every case (the shared queue of proposed steps).
 CLERK_CONDITIONS = frozenset(
     {c.key for c in CONDITIONS if c.proposed_step} | {"correction_notice_approaching"}
 )
+#: Conditions a clerk sees for the cases they handle: their own replies falling due or late,
+#: and a correction notice they let lapse.
+OWN_CASE_CONDITIONS = frozenset(
+    {"reply_approaching", "reply_due_today", "reply_overdue", "correction_notice_overdue"}
+)
+#: Views of the alert list, and the roles that may ask for each.
+_VIEWS: dict[str, frozenset[Role]] = {
+    "supervisor": frozenset({Role.SUPERVISOR, Role.AUDITOR}),
+    "clerk": frozenset(Role),
+}
 
 
 @dataclass(frozen=True)
@@ -170,16 +188,59 @@ def mask_name(name: str, kind: str) -> str:
     return name[:1] + "*" * (len(name) - 1) if kind == "person" else name
 
 
+def handled_by(user: str) -> Any:
+    """SQL condition: ``user`` handles the case — registered it, or is the last clerk who acted.
+
+    Both count: a case handed over keeps showing its alerts to whoever took it on, and the
+    clerk who registered it still sees it until someone else has acted; an overdue reply
+    shown to two clerks is safer than one shown to none.
+    """
+    last_clerk = (
+        select(AuditEvent.actor)
+        .where(AuditEvent.case_id == Case.id, AuditEvent.actor_role == Role.CLERK.value)
+        .order_by(AuditEvent.seq.desc())
+        .limit(1)
+        .correlate(Case)
+        .scalar_subquery()
+    )
+    return or_(Case.registered_by == user, last_clerk == user)
+
+
 def open_alerts(
     session: Session,
     settings: Settings,
     today: date,
     *,
-    role: str = "supervisor",
+    user: str | None,
+    role: str | None = None,
     kinds: list[str] | None = None,
 ) -> list[AlertRow]:
-    if role not in ("supervisor", "clerk"):
-        raise RuleViolation("role", "one_of", f"角色“{role}”无效，可选：supervisor、clerk")
+    """The open alerts ``user`` may see, oldest limit first.
+
+    The view follows the user's recorded role: a supervisor (and an auditor, read-only) sees
+    every alert; a clerk sees the proposed steps of every case plus the reply and
+    correction-notice alerts of the cases they handle (``handled_by``). ``role`` may only
+    narrow the view (a supervisor asking for the clerk view), never widen it.
+
+    Raises:
+        RuleViolation: no user given, an unknown view or alert kind.
+        NotFound: no such user.
+        PermissionDenied: a clerk asking for the supervisor view.
+    """
+    if not user:
+        raise RuleViolation("actor", "required", "请说明由谁查看提醒（查看人的用户名）")
+    record = session.scalar(select(User).where(User.name == user))
+    if record is None:
+        raise NotFound("actor", f"用户“{user}”不存在，请先用 disclosure user add 创建")
+    own_role = Role(record.role)
+    view = role or ("clerk" if own_role is Role.CLERK else "supervisor")
+    if view not in _VIEWS:
+        raise RuleViolation("role", "one_of", f"视图“{view}”无效，可选：supervisor、clerk")
+    if own_role not in _VIEWS[view]:
+        raise PermissionDenied(
+            "role_not_allowed",
+            f"{ROLE_LABELS[own_role]}只能查看经办人视图（自己办理的案件及待确认的操作）",
+        )
     for kind in kinds or []:
         if kind not in CONDITIONS_BY_KEY:
             raise RuleViolation(
@@ -190,12 +251,19 @@ def open_alerts(
         .join(Case, Case.id == Alert.case_id)
         .join(Applicant, Applicant.id == Case.applicant_id)
         .where(Alert.cleared_at.is_(None))
-        .order_by(Alert.limit_date, Alert.case_id)
+        .order_by(Alert.limit_date, Alert.case_id, Alert.condition)
     )
     wanted = set(kinds or CONDITIONS_BY_KEY)
-    if role == "clerk":
-        wanted &= CLERK_CONDITIONS
-    query = query.where(Alert.condition.in_(sorted(wanted)))
+    if view == "clerk":
+        shared, own = wanted & CLERK_CONDITIONS, wanted & OWN_CASE_CONDITIONS
+        query = query.where(
+            or_(
+                Alert.condition.in_(sorted(shared)),
+                and_(Alert.condition.in_(sorted(own)), handled_by(user)),
+            )
+        )
+    else:
+        query = query.where(Alert.condition.in_(sorted(wanted)))
     cal = settings.calendar
     return [
         AlertRow(
@@ -209,6 +277,42 @@ def open_alerts(
         )  # fmt: skip
         for alert, name, kind, number in session.execute(query)
     ]
+
+
+def holding_alerts(session: Session, settings: Settings, today: date) -> list[AlertRow]:
+    """Every alert that holds on ``today``, read-only: what a scan for that day raises or keeps.
+
+    Uses the same date ranges as ``scan`` (so the same indexes), and writes nothing, which
+    lets a dry run name the cases it would alert for.
+    """
+    cal = settings.calendar
+    rows: list[AlertRow] = []
+    for condition in CONDITIONS:
+        n = getattr(settings, condition.threshold) if condition.threshold else 0
+        first, last = date_range(condition, cal, today, n)
+        column = getattr(Case, condition.column)
+        query = (
+            select(Case.id, column, Applicant.name, Applicant.kind, Applicant.id_number)
+            .join(Applicant, Applicant.id == Case.applicant_id)
+            .where(
+                Case.state.in_(sorted(s.value for s in condition.states)),
+                column.between(first, last),
+            )
+        )
+        rows.extend(
+            AlertRow(
+                case_id,
+                condition,
+                due,
+                cal.working_days_between(today, due),
+                mask_name(name, kind),
+                mask_id(number),
+                today,
+            )  # fmt: skip
+            for case_id, due, name, kind, number in session.execute(query)
+        )
+    order = {c.key: i for i, c in enumerate(CONDITIONS)}
+    return sorted(rows, key=lambda r: (r.limit_date, r.case_id, order[r.condition.key]))
 
 
 _LIMIT_LABELS = {

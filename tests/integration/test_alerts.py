@@ -23,7 +23,8 @@ D = date.fromisoformat
 
 
 def act(app: App, case_id: int, trigger: str, actor: str, on: str, **kwargs: Any) -> None:
-    cases.act(app, case_id, trigger, actor, on=D(on), today=TODAY, **kwargs)
+    """Each step recorded on its own day (a back-dated step needs a supervisor and a reason)."""
+    cases.act(app, case_id, trigger, actor, on=D(on), today=D(on), **kwargs)
 
 
 def scan(app: App, today: date) -> None:
@@ -225,7 +226,7 @@ def test_alerts_survive_a_restart_and_are_not_raised_twice(app: App) -> None:
 def test_a_calendar_update_recomputes_limits_and_records_it_in_the_trail(
     database_url: str, tmp_path: Path
 ) -> None:
-    base = App.open(Settings.from_env(database_url=database_url))
+    base = App.open(Settings.from_env(database_url=database_url), create=True)
     cases.add_user(base, "alice", "clerk", "王晓梅")
     case_id = cases.register(base, application(received_on="2026-11-20"), "alice", TODAY)
     provisional_due = cases.get_case(base, case_id).limits[0]
@@ -261,14 +262,14 @@ def test_listing_masks_applicants_and_the_ics_feed_lists_upcoming_limits(app: Ap
     act(app, case_id, "accept", "alice", "2026-11-03")
     scan(app, TODAY)
     with app.uow() as uow:
-        rows = open_alerts(uow.session, app.settings, TODAY)
-        clerk_rows = open_alerts(uow.session, app.settings, TODAY, role="clerk")
+        rows = open_alerts(uow.session, app.settings, TODAY, user="bob")
+        clerk_rows = open_alerts(uow.session, app.settings, TODAY, user="carol")
         feed = ics_feed(uow.session, app.settings, TODAY).decode()
     assert [(r.case_id, r.condition.key, r.working_days_left) for r in rows] == [
         (case_id, "reply_approaching", 4)
     ]
     assert rows[0].applicant == "张*" and rows[0].id_masked == "110105********002X"
-    assert clerk_rows == []
+    assert clerk_rows == []  # carol handles none of it
     assert f"UID:case-{case_id}-reply_due-2026-11-30@disclosure" in feed
     assert "DTSTART;VALUE=DATE:20261130" in feed and "张三" not in feed
 
@@ -285,7 +286,9 @@ def test_a_running_process_picks_up_an_edited_override_file(
 ) -> None:
     override = tmp_path / "calendar.toml"
     override.write_text('[[add_holiday]]\ndate = 2026-12-30\nnote = "示例"\n', encoding="utf-8")
-    service = App.open(Settings.from_env(database_url=database_url, calendar_override=override))
+    service = App.open(
+        Settings.from_env(database_url=database_url, calendar_override=override), create=True
+    )
     cases.add_user(service, "alice", "clerk", "王晓梅")
     case_id = cases.register(service, application(received_on="2026-11-20"), "alice", TODAY)
     scan(service, TODAY)
@@ -315,3 +318,29 @@ def test_only_natural_persons_names_are_masked(name: str, kind: str, shown: str)
     from disclosure.services.alerts import mask_name
 
     assert mask_name(name, kind) == shown
+
+
+def test_a_clerk_sees_the_reply_alerts_of_the_cases_they_handle(app: App) -> None:
+    from disclosure.errors import PermissionDenied
+
+    registered = cases.register(app, application(received_on="2026-09-01"), "alice", TODAY)
+    handed_over = cases.register(app, application(received_on="2026-09-02"), "alice", TODAY)
+    act(app, handed_over, "review", "carol", "2026-11-24")  # carol took this one on
+    scan(app, TODAY)
+
+    def seen(user: str, role: str | None = None) -> set[tuple[int, str]]:
+        with app.uow() as uow:
+            rows = open_alerts(uow.session, app.settings, TODAY, user=user, role=role)
+        return {(r.case_id, r.condition.key) for r in rows}
+
+    everything = seen("bob")
+    assert (registered, "reply_overdue") in everything
+    assert (handed_over, "reply_overdue") in everything
+    assert seen("dan") == everything  # the auditor reads everything, changes nothing
+    alice, carol = seen("alice"), seen("carol")
+    assert (registered, "reply_overdue") in alice and (registered, "reply_overdue") not in carol
+    # Both the clerk who registered it and the clerk who last acted on it see a handed-over case.
+    assert (handed_over, "reply_overdue") in alice and (handed_over, "reply_overdue") in carol
+    assert seen("bob", role="clerk") == set()  # narrowing is allowed; bob handles nothing
+    with pytest.raises(PermissionDenied):
+        seen("alice", role="supervisor")
