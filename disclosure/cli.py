@@ -13,6 +13,7 @@ import json
 import os
 import re
 import sys
+import unicodedata
 from collections.abc import Callable, Mapping
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -47,6 +48,7 @@ from disclosure.workflow.states import (
     State,
     parse_state,
 )
+from disclosure.workflow.text import printable
 
 #: Width for output that is not a terminal (pipes, logs, ``make run``) and no COLUMNS says
 #: otherwise: wide enough for the tables and the option lists, instead of Rich's 80.
@@ -164,6 +166,10 @@ FIELD_NAMES: dict[str, str] = {
     "page": "页码",
     "display_name": "姓名",
     "backdate_reason": "补录理由",
+    "opinion": "第三方意见",
+    "consent": "申请人书面同意情况",
+    "expect_version": "期望的案件版本号",
+    "offset": "起始位置",
 }
 #: Keys whose messages always name the field themselves (no label in parentheses needed).
 _SELF_NAMED = frozenset(FIELD_LABELS) | {"display_name"}
@@ -236,13 +242,20 @@ def _date_option(value: str | None, field: str, default: date) -> date:
 @db_app.command("upgrade")
 def db_upgrade() -> None:
     """把数据库结构升级到最新版本（首次使用时自动执行）。"""
-    from disclosure.models.db import current_revision, head_revision, make_engine, upgrade
+    from disclosure.models.db import (
+        current_revision,
+        describe_database,
+        ensure_schema,
+        head_revision,
+        make_engine,
+    )
 
     settings = _settings()
     engine = make_engine(settings.database_url)
     before = current_revision(engine)
-    upgrade(engine)
+    ensure_schema(engine, create=True)
     head = head_revision()
+    out.print(f"数据库：{safe(describe_database(settings.database_url))}")
     if before == head:
         out.print(f"数据库结构已是最新版本（{head}）。")
     else:
@@ -340,21 +353,24 @@ def calendar_show(year: Annotated[int, typer.Argument(help="年份，如 2026")]
 # -- deadlines ---------------------------------------------------------------------------
 
 
+Encoding = Annotated[
+    str | None,
+    typer.Option(help="文件编码：默认 UTF-8（可带 BOM）；GBK 文件用 gb18030"),
+]
+
+
 @app.command("deadline")
 def deadline(
     json_file: Annotated[Path, typer.Option("--json", help="期限算例文件（deadlines.json 格式）")],
+    encoding: Encoding = None,
 ) -> None:
     """按工作流所用的同一函数计算答复期限，输出 JSON 列表（忽略输入中的 due）。"""
-    from disclosure.services.deadline_file import compute_file
+    from disclosure.input_files import read_json_file
+    from disclosure.services.deadline_file import compute_data
 
     settings = _settings()
-    try:
-        text = json_file.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise RuleViolation(
-            "--json", "readable", f"无法读取文件 {json_file}：{os_reason(exc)}"
-        ) from None
-    results, problems = compute_file(text, settings.calendar, settings.rules)
+    data = read_json_file(json_file, "--json", encoding=encoding)
+    results, problems = compute_data(data, settings.calendar, settings.rules)
     print(json.dumps(results, ensure_ascii=False, indent=1))
     for problem in problems:
         err.print(f"第{problem['index']}项 {safe(problem['field'])}：{safe(problem['message'])}")
@@ -378,6 +394,7 @@ _REGISTER_HELP = {
 def case_register(
     as_user: AsUser = None,
     from_file: Annotated[Path | None, typer.Option(help="从 JSON 文件读取全部字段")] = None,
+    encoding: Encoding = None,
     applicant_kind: Annotated[
         str | None, typer.Option(help=_REGISTER_HELP["applicant_kind"])
     ] = None,
@@ -403,23 +420,12 @@ def case_register(
     ] = None,
 ) -> None:
     """登记一件政府信息公开申请（第二十九条、第三十一条的全部内容）。"""
+    from disclosure.input_files import read_json_object
     from disclosure.services import cases
 
     data: dict[str, Any] = {}
     if from_file is not None:
-        try:
-            loaded = json.loads(from_file.read_text(encoding="utf-8"))
-        except OSError as exc:
-            raise RuleViolation(
-                "--from-file", "readable", f"无法读取文件 {from_file}：{os_reason(exc)}"
-            ) from None
-        except json.JSONDecodeError as exc:
-            raise RuleViolation(
-                "--from-file", "json", f"文件 {from_file} 不是有效的 JSON（第{exc.lineno}行）"
-            ) from None
-        if not isinstance(loaded, dict):
-            raise RuleViolation("--from-file", "json_object", "文件内容须为一个 JSON 对象")
-        data.update(loaded)
+        data.update(read_json_object(from_file, "--from-file", encoding=encoding))
     options = {
         "applicant_kind": applicant_kind,
         "name": name,
@@ -447,12 +453,22 @@ def case_register(
     for limit in view.limits:
         provisional = "（临时）" if limit.provisional else ""
         out.print(f"  {safe(limit.label)}：{cn_date(limit.due)}{provisional}")
+    if view.duplicate_of is not None:
+        err.print(
+            f"[yellow]注意：同一申请人近期已提交内容相同的申请（案件 {view.duplicate_of}），"
+            "本件已记录关联；如确属重复申请，可按“不予处理—重复申请”答复（第三十六条第六项）。"
+            "[/yellow]"
+        )
 
 
 CaseId = Annotated[int, typer.Argument(help="案件编号", min=1, max=2**31 - 1)]
 On = Annotated[str | None, typer.Option(help="办理日期 YYYY-MM-DD，默认今天")]
 Reason = Annotated[str, typer.Option(help="理由或备注（记入轨迹）")]
 Expect = Annotated[int | None, typer.Option(help="期望的案件版本号（防止覆盖他人修改）")]
+BackdateReason = Annotated[
+    str,
+    typer.Option(help="补录理由：办理日期早于今天超过规定工作日数时必填（须由负责人办理）"),
+]
 
 OUTCOMES_HELP = "答复类型：" + " / ".join(f"{o.code}={o.label}" for o in OUTCOMES.values())
 
@@ -471,7 +487,11 @@ _EXTRA_OPTIONS: dict[str, list[inspect.Parameter]] = {
         _option("days", Annotated[int, typer.Option(help="延长的工作日数（1–20）", min=1, max=20)])
     ],
     "set_due": [
-        _option("until", Annotated[str, typer.Option(help="另行确定的答复期限 YYYY-MM-DD")])
+        _option("until", Annotated[str, typer.Option(help="另行确定的答复期限 YYYY-MM-DD（须为工作日）")]),
+        _option("consent", Annotated[str | None, typer.Option(help="申请人书面同意情况，如“申请人于2026年11月20日书面同意”（写入告知书）")], None),
+    ],
+    "third_party_replied": [
+        _option("opinion", Annotated[str, typer.Option(help="第三方意见：agree 同意公开 / object 不同意公开")])
     ],
     "draft_reply": [
         _option("outcome", Annotated[str, typer.Option(help=OUTCOMES_HELP)]),
@@ -512,10 +532,12 @@ def _make_trigger_command(trigger: str, label: str) -> Callable[..., None]:
             until=parse_date(until, "until") if until else None,
             outcome=options.get("outcome"), reason_code=options.get("reason_code"),
             detail=options.get("detail"), refer_to=options.get("refer_to"),
-            pages=options.get("pages"),
+            pages=options.get("pages"), opinion=options.get("opinion"),
+            backdate_reason=options["backdate_reason"],
             letter_input=LetterInput(
                 items=tuple(options.get("item") or ()), party=options.get("party"),
                 public_interest=options.get("public_interest"),
+                extra={"consent": options["consent"]} if options.get("consent") else {},
             ),
         )  # fmt: skip
         out.print(
@@ -523,6 +545,16 @@ def _make_trigger_command(trigger: str, label: str) -> Callable[..., None]:
         )
         if step.limits.reply is not None and step.after not in (State.REPLIED, State.ARCHIVED):
             out.print(f"  答复期限：{safe(step.limits.reply.explanation)}")
+        if trigger == "issue_fee":
+            fee = cases.get_case(service, options["case_id"]).fee
+            if fee is not None:
+                out.print(
+                    f"  应缴信息处理费：人民币{fee.amount:.2f}元（{safe(fee.basis.splitlines()[0])}）"
+                )
+        if step.details.get("backdated"):
+            out.print(
+                f"  补录：办理日期早于今天，理由“{safe(step.details['backdate_reason'])}”已记入轨迹"
+            )
         _print_issued(service, options["case_id"])
 
     common = [
@@ -531,6 +563,7 @@ def _make_trigger_command(trigger: str, label: str) -> Callable[..., None]:
         _option("as_user", AsUser, None),
         _option("on", On, None),
         _option("reason", Reason, ""),
+        _option("backdate_reason", BackdateReason, ""),
         _option("expect_version", Expect, None),
     ]
     command.__signature__ = inspect.Signature(common)  # type: ignore[attr-defined]
@@ -615,14 +648,28 @@ def case_show(case_id: CaseId) -> None:
     channel = safe(_label(CHANNEL_LABELS, view.channel))
     out.print(f"收到日期：{cn_date(view.received_on)}（{channel}）")
     out.print(f"申请内容：{safe(view.description, multiline=True)}")
+    if view.duplicate_of is not None:
+        out.print(f"[yellow]可能为重复申请：与案件 {view.duplicate_of} 的申请人和内容相同[/yellow]")
+    withdrawn = any(event.trigger == "withdraw" for event in view.trail)
     if view.outcome:
-        outcome = OUTCOMES.get(view.outcome)
-        label = outcome.label if outcome else view.outcome
-        reason = outcome.reasons.get(view.outcome_reason or "", "") if outcome else ""
-        article = f"（{outcome.article}）" if outcome else ""
         out.print(
-            f"答复类型：{safe(label)} — {safe(reason)}{article}"
+            f"答复类型：{_outcome_line(view.outcome, view.outcome_reason, withdrawn)}"
             f"  拟稿：{safe(view.drafted_by or '—')}  审核：{safe(view.approved_by or '—')}"
+        )
+    if view.reply is not None:
+        margin = view.reply.margin
+        timing = (
+            f"提前{margin}个工作日" if margin > 0 else "于期限当日" if margin == 0
+            else f"[red]超期{-margin}个工作日[/red]"
+        )  # fmt: skip
+        out.print(
+            f"答复日期：{cn_date(view.reply.replied_on)}（答复期限{cn_date(view.reply.due)}，{timing}）"
+        )
+    if view.fee is not None:
+        paid = f"，已于{cn_date(view.fee.paid_on)}缴纳" if view.fee.paid_on else "，尚未缴纳"
+        out.print(
+            f"信息处理费：人民币{view.fee.amount:.2f}元（{safe(view.fee.basis.splitlines()[0])}；"
+            f"{cn_date(view.fee.issued_on)}发出收费通知{paid}）"
         )
     limits = Table("期限", "届满日", "计算说明", title="期限")
     for limit in view.limits:
@@ -660,6 +707,21 @@ def case_show(case_id: CaseId) -> None:
         out.print(f"已发文书：{issued}")
     menu = "、".join(t.replace("_", "-") for t in available_triggers(view.state))
     out.print(f"可用操作：{menu or '无（已办结）'}")
+
+
+def _outcome_line(outcome_code: str, reason_code: str | None, withdrawn: bool) -> str:
+    """``不予公开 — 属于国家秘密（第十四条）``; a withdrawal reads as one, with no article."""
+    from disclosure.letters.kinds import BASES
+
+    outcome = OUTCOMES.get(outcome_code)
+    if outcome is None:
+        return safe(outcome_code)
+    if withdrawn:
+        return f"{outcome.label} — 申请人撤回申请"
+    reason = outcome.reasons.get(reason_code or "", "")
+    basis = BASES.get((outcome_code, reason_code or ""))
+    article = f"（{basis.article}）" if basis else ""
+    return f"{safe(outcome.label)} — {safe(reason)}{article}"
 
 
 def _state_label(value: str) -> str:
@@ -830,14 +892,10 @@ def _check_format(fmt: str) -> str:
 
 
 def _write_atomically(path: Path, data: bytes) -> None:
-    """Write next to the target, then rename: an interruption never leaves half a letter."""
-    part = path.with_name(path.name + ".part")
-    try:
-        part.write_bytes(data)
-        os.replace(part, path)
-    except BaseException:
-        part.unlink(missing_ok=True)
-        raise
+    """Private (0600), atomic, and never through a link or onto a device (personal data)."""
+    from disclosure.files import write_private
+
+    write_private(path, data)
 
 
 @letter_app.command("list")
@@ -898,12 +956,12 @@ def letter_batch(
         raise RuleViolation(
             "kind",
             "one_of",
-            f"文书类别“{kind}”无效，可选：{'、'.join(k.value for k in LetterKind)}",
+            f"文书类别“{printable(kind)}”无效，可选：{'、'.join(k.value for k in LetterKind)}",
         )
     code = parse_state(state).value
     with _open().uow() as uow:
         letters = letters_in_state(uow.session, code, kind)
-    out_dir.mkdir(parents=True, exist_ok=True)
+    out_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
     done, failures = 0, []
     try:
         with Progress(console=err) as progress:
@@ -1070,7 +1128,7 @@ def demo(
 
     from disclosure.services.demo import load_demo
 
-    service = _open()
+    service = App.open(_settings(), create=True)
     today = _today(service.settings)
     with Progress(console=out, transient=True) as progress:
         task = progress.add_task("载入演示案件", total=cases_count)
@@ -1156,7 +1214,13 @@ def _usage_message(exc: typer.TyperException) -> str:
     if kind == "MissingParameter":
         return f"缺少必填参数 {safe(_param_name(exc))}"
     if kind == "NoSuchOption":
-        text = f"没有选项 {safe(getattr(exc, 'option_name', ''))}"
+        name = str(getattr(exc, "option_name", ""))
+        if re.fullmatch(r"-\d+", name):  # Click reads "-1" as an option, not a number
+            return (
+                f"“{safe(name)}”不是有效的参数值：案件编号、年份、页数须为正整数，"
+                "文书类别或文号不能以“-”开头"
+            )
+        text = f"没有选项 {safe(name)}"
         possible = sorted(getattr(exc, "possibilities", None) or [])
         return text + (f"，是否想用 {safe('、'.join(possible))}？" if possible else "")
     if kind == "BadParameter":
@@ -1207,12 +1271,24 @@ def _failure_reason(exc: Exception) -> str:
     return f"无法生成该格式的文书（{_first_line(exc)}）"
 
 
+_FULL_WIDTH_NUMBER = re.compile(r"[-－]?[0-9０-９]+")
+
+
+def _ascii_numbers(args: list[str]) -> list[str]:
+    """A number typed with a Chinese IME (``１２``) is the number 12: NFKC it before Click
+    parses integers. Only whole-number tokens change; every other text is left as typed."""
+    return [
+        unicodedata.normalize("NFKC", arg) if _FULL_WIDTH_NUMBER.fullmatch(arg) else arg
+        for arg in args
+    ]
+
+
 def main(argv: list[str] | None = None) -> None:
     """Console-script entry: run the app, turn every expected error into a Chinese message."""
     command = typer.main.get_command(app)
     try:
         code = command.main(
-            args=argv if argv is not None else sys.argv[1:],
+            args=_ascii_numbers(argv if argv is not None else sys.argv[1:]),
             prog_name="disclosure",
             standalone_mode=False,
         )

@@ -70,8 +70,11 @@ class ConflictError(DisclosureError):
 
     rule = "conflict"
 
-    def __init__(self, message: str = "案件已被他人修改，请刷新后重试") -> None:
+    def __init__(
+        self, message: str = "案件已被他人修改，请刷新后重试", field: str | None = None
+    ) -> None:
         super().__init__(message)
+        self.field = field
 
 
 class DatabaseBusy(DisclosureError):

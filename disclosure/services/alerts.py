@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from disclosure.calendar_source import calendar_fingerprint
 from disclosure.config import Settings
-from disclosure.errors import ConflictError, NotFound, PermissionDenied, RuleViolation
+from disclosure.errors import ConflictError, DatabaseBusy, NotFound, PermissionDenied, RuleViolation
 from disclosure.models.tables import (
     Alert,
     Applicant,
@@ -26,13 +26,13 @@ from disclosure.models.tables import (
     CalendarState,
     Case,
     SchedulerRun,
-    User,
 )
 from disclosure.services.cases import recompute_limits
 from disclosure.services.unit_of_work import App
 from disclosure.workflow.alerts import CONDITIONS, CONDITIONS_BY_KEY, Condition, date_range
 from disclosure.workflow.application import mask_id
 from disclosure.workflow.states import OPEN_STATES, ROLE_LABELS, Role
+from disclosure.workflow.text import printable
 
 _RAISE = """
 INSERT INTO alerts (case_id, condition, limit_date, proposed_step, raised_on, raised_at)
@@ -132,7 +132,7 @@ def recompute_after_calendar_change(app: App, now: datetime, batch_size: int = 2
                 )
                 uow.commit()
                 moved += moved_here
-        except ConflictError:
+        except (ConflictError, DatabaseBusy):
             complete = False  # a clerk got there first; this batch is redone next scan
     if complete:
         with app.uow() as uow:
@@ -229,9 +229,13 @@ def open_alerts(
     """
     if not user:
         raise RuleViolation("actor", "required", "请说明由谁查看提醒（查看人的用户名）")
-    record = session.scalar(select(User).where(User.name == user))
+    from disclosure.services.cases import user_named
+
+    record = user_named(session, user)
     if record is None:
-        raise NotFound("actor", f"用户“{user}”不存在，请先用 disclosure user add 创建")
+        raise NotFound(
+            "actor", f"查看人“{printable(user)}”不是本系统的用户，请由管理员先创建该用户"
+        )
     own_role = Role(record.role)
     view = role or ("clerk" if own_role is Role.CLERK else "supervisor")
     if view not in _VIEWS:

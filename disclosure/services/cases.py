@@ -90,16 +90,19 @@ def list_users(app: App) -> list[User]:
         return list(uow.session.scalars(select(User).order_by(User.name)))
 
 
+def user_named(session: Session, name: str) -> User | None:
+    """The user called ``name``, or None. A user name is plain ASCII: anything else (NUL, a
+    lone surrogate) is no user, and never reaches the driver, which would refuse it in English.
+    """
+    if not isinstance(name, str) or not _USER_NAME.fullmatch(name):
+        return None
+    return session.scalar(select(User).where(User.name == name))
+
+
 def _actor(session: Session, name: str | None) -> Actor:
     if not name:
         raise RuleViolation("actor", "required", "请说明由谁办理（办理人的用户名）")
-    # Checked before the query: a user name is plain ASCII, and NUL or a lone surrogate
-    # would be refused by the database driver with an English message.
-    user = (
-        session.scalar(select(User).where(User.name == name))
-        if _USER_NAME.fullmatch(name)
-        else None
-    )
+    user = user_named(session, name)
     if user is None:
         raise NotFound(
             "actor", f"办理人“{printable(name)}”不是本系统的用户，请由管理员先创建该用户"
@@ -291,7 +294,11 @@ def act(
         actor = _actor(session, actor_name)
         case = _load(session, case_id)
         if expected_version is not None and case.version != expected_version:
-            raise ConflictError()
+            raise ConflictError(
+                f"案件已被他人修改：你看到的版本号是{expected_version}，当前版本号是{case.version}，"
+                "请刷新后重试",
+                field="expect_version",
+            )
         command = Command(
             trigger, actor, on, days=days, until=until, outcome=texts.outcome,
             outcome_reason=texts.reason_code, note=note, today=today, opinion=texts.opinion,

@@ -245,7 +245,7 @@ def _guard_fee_once(m: _Model) -> None:
 def _guard_opinion(m: _Model) -> None:
     if m.command.opinion not in OPINIONS:
         options = "、".join(f"{code}（{label}）" for code, label in OPINIONS.items())
-        raise _violation("opinion", "one_of", f"须写明第三方的意见：{options}（第三十二条）")
+        raise _violation("opinion", "one_of", f"第三方意见：须写明 {options}（第三十二条）")
 
 
 def _guard_late_unless_reason(key: str, what: str, consequence: str) -> Callable[[_Model], None]:

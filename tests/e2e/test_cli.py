@@ -98,6 +98,8 @@ def test_a_case_runs_from_registration_to_archive_through_the_cli(cli: Cli) -> N
             ("--item", "请写明年度", "--item", "请写明项目"),
         ),
         ("receive-correction", "alice", "2026-06-17", ()),
+        ("consult-third-party", "alice", "2026-06-18", ("--party", "福州闽江建设工程有限公司")),
+        ("third-party-replied", "alice", "2026-06-18", ("--opinion", "agree")),
         ("consult-agency", "carol", "2026-06-18", ("--party", "示例市财政局")),
         ("agency-replied", "carol", "2026-06-18", ()),
         ("issue-fee", "alice", "2026-06-25", ("--pages", "120")),
@@ -363,7 +365,7 @@ def test_scan_once_then_alerts_and_the_calendar_feed(sqlite_cli: Cli, tmp_path: 
     assert "试算，未保存" in replayed and "解除 2 条" in replayed
     assert f"│ {overdue} " in sqlite_cli("alerts", "--as", "bob").stdout  # replay changed nothing
     missing_dir = sqlite_cli("alerts", "ics", "--out", str(tmp_path / "no" / "x.ics"), expect=2)
-    assert "文件操作失败" in missing_dir.stderr
+    assert "输出文件夹" in missing_dir.stderr and "不存在" in missing_dir.stderr
     assert (
         "文书类别“nope”无效"
         in sqlite_cli(

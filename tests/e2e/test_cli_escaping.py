@@ -107,7 +107,7 @@ def test_hostile_text_on_file_prints_literally_everywhere(cli: base.Cli, databas
         (("case", "list", "--[/]"), "没有选项 --[/]"),
         (("case", "[/]"), "没有命令“[/]”"),
         (("case", "register", "--as", "alice", "--from-file", "/no/[/]\x1b[31m.json"),
-         "/no/[/]\\x1b[31m.json"),
+         "/no/[/]\\u001b[31m.json"),
     ],
 )  # fmt: skip
 def test_errors_that_quote_user_input_print_cleanly(

@@ -106,7 +106,7 @@ def test_a_clerk_sees_the_overdue_replies_of_the_cases_they_handle(cli: base.Cli
     narrowed = cli("alerts", "--as", "bob", "--role", "clerk").stdout
     assert f"│ {mine} " not in narrowed  # bob handles no case
     assert "--as" in cli("alerts", expect=2).stderr
-    assert "用户“zoe”不存在" in cli("alerts", "--as", "zoe", expect=2).stderr
+    assert "“zoe”不是本系统的用户" in cli("alerts", "--as", "zoe", expect=2).stderr
 
 
 def test_scan_once_lists_the_cases_that_alert_in_a_dry_run_and_a_real_scan(
@@ -155,7 +155,7 @@ def test_help_uses_the_width_it_has_and_cuts_nothing(cli: base.Cli) -> None:
         (("user", "add", "eve", "--role", "boss"), "角色“boss”无效", "role"),
         (("letter", "print", "1", "receipt", "--format", "odt"), "格式“odt”无效", "format"),
         (("case", "register", "--as", "alice", "--from-file", "/nonexistent.json"),
-         "文件或目录不存在", "--from-file"),
+         "文件不存在", "--from-file"),
     ],
 )  # fmt: skip
 def test_error_lines_name_fields_in_chinese(

@@ -170,13 +170,6 @@ def test_a_symlink_to_a_device_is_refused(tmp_path: Path) -> None:
     assert refused(link).rule == "regular_file"
 
 
-@pytest.mark.skipif(os.geteuid() == 0 if hasattr(os, "geteuid") else True, reason="root reads all")
-def test_an_unreadable_file_is_refused(tmp_path: Path) -> None:
-    path = write(tmp_path, b"{}")
-    path.chmod(0)
-    assert refused(path).rule == "readable"
-
-
 def test_a_path_with_invisible_characters_is_printed_escaped(tmp_path: Path) -> None:
     exc = refused(tmp_path / "a\u202eb.json")
     assert "\u202e" not in exc.message and "\\u202e" in exc.message
