@@ -40,7 +40,7 @@ postgres:
 test: $(STAMP) system-deps postgres
 	$(BIN)/ruff check disclosure tests bench
 	$(BIN)/mypy disclosure
-	DISCLOSURE_TEST_POSTGRES_URL=$(PG_URL) $(BIN)/pytest -q -n auto
+	DISCLOSURE_TEST_POSTGRES_URL=$(PG_URL) $(BIN)/pytest -q -n auto --dist worksteal --durations=15
 
 lint: $(STAMP)
 	$(BIN)/ruff check disclosure tests bench

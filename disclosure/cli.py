@@ -170,6 +170,7 @@ FIELD_NAMES: dict[str, str] = {
     "consent": "申请人书面同意情况",
     "expect_version": "期望的案件版本号",
     "offset": "起始位置",
+    "encoding": "文件编码",
 }
 #: Keys whose messages always name the field themselves (no label in parentheses needed).
 _SELF_NAMED = frozenset(FIELD_LABELS) | {"display_name"}

@@ -155,9 +155,9 @@ def _codec(encoding: str | None, field: str) -> str | None:
     codec = ENCODINGS.get(encoding.strip().lower().replace("_", "-"))
     if codec is None:
         raise RuleViolation(
-            field,
             "encoding",
-            f"不支持的编码“{printable(encoding)}”（--encoding），可选：utf-8、gb18030、gbk",
+            "encoding",
+            f"文件编码“{printable(encoding, 20)}”不受支持，可选：utf-8、gb18030、gbk",
         )
     return codec
 
