@@ -30,6 +30,7 @@ from sqlalchemy.exc import OperationalError, SQLAlchemyError
 
 from disclosure.config import Settings
 from disclosure.errors import DisclosureError, RuleViolation
+from disclosure.files import write_private
 from disclosure.services.unit_of_work import App
 from disclosure.workflow.application import (
     APPLICANT_KIND_LABELS,
@@ -892,13 +893,6 @@ def _check_format(fmt: str) -> str:
     return fmt
 
 
-def _write_atomically(path: Path, data: bytes) -> None:
-    """Private (0600), atomic, and never through a link or onto a device (personal data)."""
-    from disclosure.files import write_private
-
-    write_private(path, data)
-
-
 @letter_app.command("list")
 def letter_list(case_id: CaseId) -> None:
     """列出案件已发出的文书。"""
@@ -933,7 +927,7 @@ def letter_print(
     path = out_path or Path(f"案件{case_id}_{letter.number}.{fmt}")
     if path.is_dir():
         path = path / f"案件{case_id}_{letter.number}.{fmt}"
-    _write_atomically(path, render_format(letter.html, fmt))
+    write_private(path, render_format(letter.html, fmt))
     out.print(f"已输出 {safe(letter.number)} → {safe(path)}")
 
 
@@ -970,7 +964,7 @@ def letter_batch(
             for letter in letters:
                 try:
                     path = out_dir / f"案件{letter.case_id}_{letter.number}.{fmt}"
-                    _write_atomically(path, render_format(letter.html, fmt))
+                    write_private(path, render_format(letter.html, fmt))
                     done += 1
                 except Exception as exc:  # one bad letter must not stop the batch
                     failures.append((letter.number, _failure_reason(exc)))
@@ -1111,7 +1105,7 @@ def alerts_ics(
     service = _open()
     with service.uow() as uow:
         feed = ics_feed(uow.session, service.settings, _today(service.settings), days)
-    _write_atomically(out_path, feed)
+    write_private(out_path, feed)
     out.print(f"已写出 {feed.count(b'BEGIN:VEVENT')} 个期限 → {safe(out_path)}")
 
 

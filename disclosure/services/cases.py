@@ -436,7 +436,7 @@ def _apply(
         from disclosure.services.letters import preview as preview_letter
 
         _html, context = preview_letter(
-            session, settings, case, LetterKind.REPLY, limits=step.limits, before=before,
+            settings, case, LetterKind.REPLY, limits=step.limits, before=before,
             issued_on=command.on, letter_input=inputs.letter, note=command.note,
         )  # fmt: skip
         case.draft_context = json.dumps(context, ensure_ascii=False, sort_keys=True)

@@ -288,7 +288,6 @@ def _letter_block(kind: LetterKind, title: str, number: str, issued_on: date) ->
 
 
 def preview(
-    session: Session,
     settings: Settings,
     case: Case,
     kind: LetterKind,
@@ -312,7 +311,6 @@ def preview(
     Raises:
         RuleViolation: as ``issue`` does, when the case lacks a field the letter prints.
     """
-    del session  # no number is allocated: nothing is read or written
     title, template, context = _context(
         settings, case, kind, limits, before, letter_input, note, fee, extension_days
     )

@@ -390,11 +390,11 @@ def test_scan_once_then_alerts_and_the_calendar_feed(sqlite_cli: Cli, tmp_path: 
 
 
 def test_an_interrupted_write_leaves_no_partial_file(tmp_path: Path) -> None:
-    from disclosure.cli import _write_atomically
+    from disclosure.files import write_private
 
     target = tmp_path / "letter.pdf"
     with pytest.raises(TypeError):  # the write fails after the .part file was opened
-        _write_atomically(target, "not bytes")  # type: ignore[arg-type]
+        write_private(target, "not bytes")  # type: ignore[arg-type]
     assert list(tmp_path.iterdir()) == []
-    _write_atomically(target, b"%PDF-1.7")
+    write_private(target, b"%PDF-1.7")
     assert [p.name for p in tmp_path.iterdir()] == ["letter.pdf"]

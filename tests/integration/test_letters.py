@@ -362,7 +362,7 @@ def test_a_preview_renders_the_reply_without_taking_a_number(app: App) -> None:
     with app.uow() as uow:
         case = uow.session.get(Case, case_id)
         assert case is not None
-        html, context = preview(uow.session, app.settings, case, LetterKind.REPLY,
+        html, context = preview(app.settings, case, LetterKind.REPLY,
                                 limits=_limits(app, case), before=_limits(app, case),
                                 issued_on=D("2026-11-23"), letter_input=LetterInput())  # fmt: skip
         assert context["letter"]["number"] == NUMBER_PLACEHOLDER == "（发文时编号）"
@@ -402,7 +402,7 @@ def test_a_preview_refuses_a_missing_field_as_issuing_would(app: App) -> None:
         case.outcome, case.outcome_reason, case.reply_detail = "disclose", "provided", None
         limits = _limits(app, case)
         with pytest.raises(RuleViolation) as previewed:
-            preview(uow.session, app.settings, case, LetterKind.REPLY, limits=limits,
+            preview(app.settings, case, LetterKind.REPLY, limits=limits,
                     before=limits, issued_on=D("2026-11-23"), letter_input=LetterInput())  # fmt: skip
         with pytest.raises(RuleViolation) as issued:
             issue(uow.session, app.settings, case, LetterKind.REPLY, limits=limits,
