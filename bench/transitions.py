@@ -51,9 +51,9 @@ from bench._common import (  # noqa: E402
 from disclosure.config import Settings  # noqa: E402
 from disclosure.models.tables import AuditEvent, Case  # noqa: E402
 from disclosure.services import audit, cases  # noqa: E402
-from disclosure.services.letters import LetterInput  # noqa: E402
 from disclosure.services.unit_of_work import App  # noqa: E402
-from disclosure.workflow.states import TRANSITIONS_BY_TRIGGER, State  # noqa: E402
+from disclosure.workflow.states import State  # noqa: E402
+from disclosure.workflow.triggers import TRIGGERS_BY_NAME, parse_input  # noqa: E402
 
 TODAY = date(2026, 11, 24)
 RECEIVED = date(2026, 11, 2)
@@ -115,7 +115,7 @@ def setup(app: App, count: int, progress: Progress) -> list[int]:
 #: What the triggers' letters need: consulting a third party and a fee notice each issue one
 #: (rendered and numbered in the same transaction), so the act() figure includes them.
 ACT_INPUTS: dict[str, dict[str, object]] = {
-    "consult_third_party": {"letter_input": LetterInput(party="福州闽江建设工程有限公司")},
+    "consult_third_party": {"party": "福州闽江建设工程有限公司"},
     "third_party_replied": {"opinion": "agree"},
     "issue_fee": {"pages": 120},
 }
@@ -127,18 +127,16 @@ def time_act(app: App, case_ids: list[int], progress: Progress) -> float:
     started = time.perf_counter()
     for case_id in case_ids:
         for trigger, offset in STEPS:
-            cases.act(
-                app, case_id, trigger, CLERK, on=RECEIVED + timedelta(offset),
-                today=RECEIVED + timedelta(offset),
-                **ACT_INPUTS.get(trigger, {}),
-            )  # fmt: skip
+            day = RECEIVED + timedelta(offset)
+            command = parse_input(trigger, ACT_INPUTS.get(trigger, {}))
+            cases.act(app, case_id, command, actor=CLERK, on=day, today=day)
             progress.advance(task)
     return time.perf_counter() - started
 
 
 def raw_payload(on: date, trigger: str) -> dict[str, object]:
     """A payload shaped and sized like the one ``act()`` records (on, limits, clock event)."""
-    clock = TRANSITIONS_BY_TRIGGER[trigger].clock
+    clock = TRIGGERS_BY_NAME[trigger].clock
     payload: dict[str, object] = {
         "on": on.isoformat(),
         "limits": {"reply": {"due": (on + timedelta(28)).isoformat(), "provisional": False}},
@@ -169,7 +167,7 @@ def plan_raw(app: App, case_ids: list[int]) -> list[dict[str, object]]:
     for case_id in case_ids:
         version, head, state = heads[case_id]
         for trigger, offset in STEPS:
-            dest = TRANSITIONS_BY_TRIGGER[trigger].dest or state
+            dest = TRIGGERS_BY_NAME[trigger].dest or state
             event = AuditEvent(
                 case_id=case_id,
                 seq=version + 1,

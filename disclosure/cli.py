@@ -13,6 +13,7 @@ import json
 import os
 import re
 import sys
+import typing
 import unicodedata
 from collections.abc import Callable, Mapping
 from datetime import UTC, date, datetime
@@ -44,12 +45,11 @@ from disclosure.workflow.states import (
     OUTCOMES,
     ROLE_LABELS,
     STATE_LABELS,
-    TRANSITIONS,
-    TRANSITIONS_BY_TRIGGER,
     State,
     parse_state,
 )
 from disclosure.workflow.text import printable
+from disclosure.workflow.triggers import TRIGGERS, TRIGGERS_BY_NAME, Trigger, parse_input
 
 #: Width for output that is not a terminal (pipes, logs, ``make run``) and no COLUMNS says
 #: otherwise: wide enough for the tables and the option lists, instead of Rich's 80.
@@ -173,6 +173,10 @@ FIELD_NAMES: dict[str, str] = {
     "offset": "起始位置",
     "encoding": "文件编码",
 }
+#: Service fields a command-line flag sets: every trigger input, the date and the version.
+_FLAGGED_FIELDS = frozenset(
+    name for t in TRIGGERS for name in t.input.model_fields if name != "trigger"
+) | {"on", "expected_version"}
 #: Keys whose messages always name the field themselves (no label in parentheses needed).
 _SELF_NAMED = frozenset(FIELD_LABELS) | {"display_name"}
 
@@ -186,7 +190,11 @@ def error_line(exc: DisclosureError) -> str:
     if field and label and message.startswith(f"{field}："):
         message = label + message[len(field) :]  # "on：…" → "办理日期：…"
     where = ""
-    if field and label and field not in _SELF_NAMED and label not in message:
+    if field in _FLAGGED_FIELDS:  # the service names its field; say which flag sets it
+        where = (
+            f"（{flag(field)}）" if not label or label in message else f"（{label} {flag(field)}）"
+        )
+    elif field and label and field not in _SELF_NAMED and label not in message:
         where = f"（{label}）"
     hint = _CLI_HINTS.get((field or "", getattr(exc, "rule", "")), "")
     if hint and "--as" not in message:
@@ -204,7 +212,7 @@ _SYSTEM_LABEL = "系统"
 
 
 def step_label(trigger: str) -> str:
-    spec = TRANSITIONS_BY_TRIGGER.get(trigger)
+    spec = TRIGGERS_BY_NAME.get(trigger)
     return spec.label if spec else _STEP_LABELS.get(trigger, trigger)
 
 
@@ -483,85 +491,86 @@ def _option(name: str, annotation: Any, default: Any = _EMPTY) -> inspect.Parame
     return _P(name, _P.KEYWORD_ONLY, annotation=annotation, default=default)
 
 
-#: Options a trigger needs beyond the common ones: the workflow's and its letter's inputs.
-_EXTRA_OPTIONS: dict[str, list[inspect.Parameter]] = {
-    "extend": [
-        _option("days", Annotated[int, typer.Option(help="延长的工作日数（1–20）", min=1, max=20)])
-    ],
-    "set_due": [
-        _option("until", Annotated[str, typer.Option(help="另行确定的答复期限 YYYY-MM-DD（须为工作日）")]),
-        _option("consent", Annotated[str | None, typer.Option(help="申请人书面同意情况，如“申请人于2026年11月20日书面同意”（写入告知书）")], None),
-    ],
-    "third_party_replied": [
-        _option("opinion", Annotated[str, typer.Option(help="第三方意见：agree 同意公开 / object 不同意公开")])
-    ],
-    "draft_reply": [
-        _option("outcome", Annotated[str, typer.Option(help=OUTCOMES_HELP)]),
-        _option("reason_code", Annotated[str, typer.Option(help="理由代码（见 disclosure outcomes）")]),
-        _option("detail", Annotated[str | None, typer.Option(help="答复正文：提供的信息或获取方式、不予公开的说明等")], None),
-        _option("refer_to", Annotated[str | None, typer.Option(help="负责公开的机关或应当前往的渠道")], None),
-    ],
-    "request_correction": [
-        _option("item", Annotated[list[str] | None, typer.Option("--item", help="需要补正的事项（可重复）")], None)
-    ],
-    "consult_third_party": [
-        _option("party", Annotated[str | None, typer.Option(help="第三方名称")], None)
-    ],
-    "consult_agency": [
-        _option("party", Annotated[str | None, typer.Option(help="被征求意见的机关名称")], None)
-    ],
-    "issue_fee": [
-        _option("pages", Annotated[int | None, typer.Option(help="所需信息页数（按量计收时必填）", min=1, max=1_000_000)], None)
-    ],
-    "send": [
-        _option("public_interest", Annotated[str | None, typer.Option(help="第三方不同意但因公共利益决定公开的理由（另发决定公开告知书）")], None)
-    ],
-}  # fmt: skip
+#: CLI flags that differ from their field's name (a repeated ``--item`` fills ``items``).
+_FLAG_FOR_FIELD = {"items": "item", "expected_version": "expect_version", "actor": "as"}
+_COMMON_FIELDS = ("trigger", "reason", "backdate_reason")
 
 
-def _make_trigger_command(trigger: str, label: str) -> Callable[..., None]:
+def flag(field: str) -> str:
+    """The command-line flag that sets a service field: ``refer_to`` → ``--refer-to``."""
+    return "--" + _FLAG_FOR_FIELD.get(field, field).replace("_", "-")
+
+
+def _bounds(info: Any) -> tuple[int | None, int | None]:
+    low = next((m.ge for m in info.metadata if hasattr(m, "ge")), None)
+    high = next((m.le for m in info.metadata if hasattr(m, "le")), None)
+    return low, high
+
+
+def _trigger_option(name: str, info: Any) -> inspect.Parameter:
+    """A trigger input field as a Typer option: its title (and description) as help."""
+    help_text = info.description or info.title or name
+    cli_name = _FLAG_FOR_FIELD.get(name, name)
+    kinds = set(typing.get_args(info.annotation)) or {info.annotation}
+    if info.annotation == tuple[str, ...]:
+        option = typer.Option(flag(name), help=f"{help_text}（可重复）")
+        annotation: Any = Annotated[list[str] | None, option]
+    elif int in kinds:
+        low, high = _bounds(info)
+        annotation = Annotated[int | None, typer.Option(help=help_text, min=low, max=high)]
+    else:  # text and dates: the input model parses them, full-width digits included
+        annotation = Annotated[str | None, typer.Option(help=help_text)]
+    required = info.is_required()
+    return _option(cli_name, annotation, _EMPTY if required else None)
+
+
+def _make_trigger_command(trigger: Trigger) -> Callable[..., None]:
     def command(**options: Any) -> None:
         from disclosure.services import cases
-        from disclosure.services.letters import LetterInput
 
+        fields = {
+            name: options.get(_FLAG_FOR_FIELD.get(name, name))
+            for name in trigger.input.model_fields
+            if name != "trigger"
+        }
         service = _open()
         today = _today(service.settings)
-        until = options.get("until")
-        step = cases.act(
-            service, options["case_id"], trigger, _actor(options["as_user"]),
-            on=_date_option(options["on"], "on", today), today=today, note=options["reason"],
-            expected_version=options["expect_version"], days=options.get("days"),
-            until=parse_date(until, "until") if until else None,
-            outcome=options.get("outcome"), reason_code=options.get("reason_code"),
-            detail=options.get("detail"), refer_to=options.get("refer_to"),
-            pages=options.get("pages"), opinion=options.get("opinion"),
-            backdate_reason=options["backdate_reason"],
-            letter_input=LetterInput(
-                items=tuple(options.get("item") or ()), party=options.get("party"),
-                public_interest=options.get("public_interest"),
-                extra={"consent": options["consent"]} if options.get("consent") else {},
-            ),
+        change = cases.act(
+            service, options["case_id"],
+            parse_input(trigger.name, {k: v for k, v in fields.items() if v is not None}),
+            actor=_actor(options["as_user"]), on=_date_option(options["on"], "on", today),
+            today=today, expected_version=options["expect_version"],
         )  # fmt: skip
+        step = change.step
         out.print(
-            f"案件 {options['case_id']}：{label}，{STATE_LABELS[step.before]} → {STATE_LABELS[step.after]}"
+            f"案件 {options['case_id']}：{trigger.label}，"
+            f"{STATE_LABELS[step.before]} → {STATE_LABELS[step.after]}"
         )
         if step.limits.reply is not None and step.after not in (State.REPLIED, State.ARCHIVED):
             out.print(f"  答复期限：{safe(step.limits.reply.explanation)}")
-        if trigger == "issue_fee":
-            fee = cases.get_case(service, options["case_id"]).fee
-            if fee is not None:
-                out.print(
-                    f"  应缴信息处理费：人民币{fee.amount:.2f}元（{safe(fee.basis.splitlines()[0])}）"
-                )
+        if change.fee is not None:
+            out.print(
+                f"  应缴信息处理费：人民币{change.fee.amount:.2f}元"
+                f"（{safe(change.fee.basis.splitlines()[0])}）"
+            )
         if step.details.get("backdated"):
             out.print(
                 f"  补录：办理日期早于今天，理由“{safe(step.details['backdate_reason'])}”已记入轨迹"
             )
-        _print_issued(service, options["case_id"])
+        for letter in change.letters:
+            out.print(
+                f"  已生成文书：{safe(letter.number)}"
+                f"（disclosure letter print {options['case_id']} {safe(letter.kind)}）"
+            )
 
+    extra = [
+        _trigger_option(name, info)
+        for name, info in trigger.input.model_fields.items()
+        if name not in _COMMON_FIELDS
+    ]
     common = [
         _P("case_id", _P.POSITIONAL_OR_KEYWORD, annotation=CaseId),
-        *_EXTRA_OPTIONS.get(trigger, []),
+        *extra,
         _option("as_user", AsUser, None),
         _option("on", On, None),
         _option("reason", Reason, ""),
@@ -569,29 +578,12 @@ def _make_trigger_command(trigger: str, label: str) -> Callable[..., None]:
         _option("expect_version", Expect, None),
     ]
     command.__signature__ = inspect.Signature(common)  # type: ignore[attr-defined]
-    command.__doc__ = f"{label}。"
+    command.__doc__ = f"{trigger.label}。"
     return command
 
 
-def _print_issued(service: App, case_id: int) -> None:
-    """The letters the change just issued (they carry the case's new version as audit_seq)."""
-    from disclosure.models.tables import Case
-    from disclosure.services.letters import list_letters
-
-    with service.uow() as uow:
-        version = uow.session.get(Case, case_id).version  # type: ignore[union-attr]
-        issued = [x for x in list_letters(uow.session, case_id) if x.audit_seq == version]
-    for letter in issued:
-        out.print(
-            f"  已生成文书：{safe(letter.number)}"
-            f"（disclosure letter print {case_id} {safe(letter.kind)}）"
-        )
-
-
-for _spec in TRANSITIONS:
-    case_app.command(_spec.trigger.replace("_", "-"))(
-        _make_trigger_command(_spec.trigger, _spec.label)
-    )
+for _trigger in TRIGGERS:
+    case_app.command(_trigger.name.replace("_", "-"))(_make_trigger_command(_trigger))
 
 
 #: Time zones whose local time Chinese readers call 北京时间.
@@ -697,8 +689,8 @@ def case_show(case_id: CaseId) -> None:
             safe(event.reason, multiline=True),
         )
     out.print(trail)
-    from disclosure.letters.kinds import KINDS, LetterKind
     from disclosure.services.letters import list_letters
+    from disclosure.workflow.letters import KINDS, LetterKind
 
     with service.uow() as uow:
         letters = list_letters(uow.session, case_id)
@@ -713,7 +705,7 @@ def case_show(case_id: CaseId) -> None:
 
 def _outcome_line(outcome_code: str, reason_code: str | None, withdrawn: bool) -> str:
     """``不予公开 — 属于国家秘密（第十四条）``; a withdrawal reads as one, with no article."""
-    from disclosure.letters.kinds import BASES
+    from disclosure.workflow.letters import BASES
 
     outcome = OUTCOMES.get(outcome_code)
     if outcome is None:
@@ -896,8 +888,8 @@ def _check_format(fmt: str) -> str:
 @letter_app.command("list")
 def letter_list(case_id: CaseId) -> None:
     """列出案件已发出的文书。"""
-    from disclosure.letters.kinds import KINDS, LetterKind
     from disclosure.services.letters import list_letters
+    from disclosure.workflow.letters import KINDS, LetterKind
 
     with _open().uow() as uow:
         letters = list_letters(uow.session, case_id)
@@ -945,7 +937,7 @@ def letter_batch(
     from disclosure.services.letters import letters_in_state
 
     _check_format(fmt)
-    from disclosure.letters.kinds import LetterKind
+    from disclosure.workflow.letters import LetterKind
 
     if kind is not None and kind not in {k.value for k in LetterKind}:
         raise RuleViolation(

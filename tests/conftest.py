@@ -19,7 +19,10 @@ from sqlalchemy.exc import OperationalError
 
 from disclosure.config import Settings
 from disclosure.services import cases
+from disclosure.services.cases import Change
 from disclosure.services.unit_of_work import App
+from disclosure.workflow.machine import Actor, Command
+from disclosure.workflow.triggers import parse_input
 
 PG_ADMIN_URL = os.environ.get(
     "DISCLOSURE_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
@@ -110,3 +113,48 @@ def application(**overrides: Any) -> dict[str, Any]:
     }
     data.update(overrides)
     return data
+
+
+#: The inputs a trigger cannot be given without (a valid value for each).
+REQUIRED_INPUTS: dict[str, dict[str, Any]] = {
+    "extend": {"days": 5},
+    "set_due": {"until": "2026-12-30"},
+    "third_party_replied": {"opinion": "agree"},
+    "draft_reply": {"outcome": "disclose", "reason_code": "provided"},
+}
+
+
+def _day(value: date | str) -> date:
+    return value if isinstance(value, date) else date.fromisoformat(value)
+
+
+def command(
+    trigger: str, actor: Actor, on: date | str, *, today: date | None = None, **fields: Any
+) -> Command:
+    """A workflow command: the trigger's input parsed from ``fields`` as any caller would."""
+    return Command(parse_input(trigger, fields), actor, _day(on), today)
+
+
+def act(
+    app: App,
+    case_id: int,
+    trigger: str,
+    actor: str | None,
+    on: date | str,
+    *,
+    today: date | str | None = None,
+    expected_version: int | None = None,
+    **fields: Any,
+) -> Change:
+    """Fire ``trigger`` through the service layer, on the business day itself unless
+    ``today`` says otherwise (a step recorded late needs a supervisor and a reason)."""
+    day = _day(on)
+    return cases.act(
+        app,
+        case_id,
+        parse_input(trigger, fields),
+        actor=actor,
+        on=day,
+        today=_day(today) if today is not None else day,
+        expected_version=expected_version,
+    )

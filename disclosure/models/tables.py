@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
 from sqlalchemy import (
     BigInteger,
@@ -24,6 +25,8 @@ from sqlalchemy import (
     UniqueConstraint,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+from disclosure.workflow.limit_columns import LIMIT_COLUMNS
 
 
 class Base(DeclarativeBase):
@@ -84,12 +87,12 @@ class Case(Base):
     last_action_on: Mapped[date] = mapped_column(Date)
     reply_detail: Mapped[str | None] = mapped_column(Text)
     refer_to: Mapped[str | None] = mapped_column(String(100))
-    reply_due: Mapped[date | None] = mapped_column(Date, index=True)
-    correction_notice_due: Mapped[date | None] = mapped_column(Date, index=True)
-    correction_period_due: Mapped[date | None] = mapped_column(Date, index=True)
-    third_party_due: Mapped[date | None] = mapped_column(Date, index=True)
-    agency_due: Mapped[date | None] = mapped_column(Date, index=True)
-    fee_due: Mapped[date | None] = mapped_column(Date, index=True)
+    # One indexed date column per stored limit, as workflow/limit_columns.py declares them.
+    for _limit in LIMIT_COLUMNS:
+        vars()[_limit.column] = mapped_column(_limit.column, Date, index=True)
+    del _limit
+    if TYPE_CHECKING:  # for the type checker only; the loop above makes the columns
+        reply_due: Mapped[date | None]
     limits_provisional: Mapped[bool] = mapped_column(Boolean, default=False)
     is_demo: Mapped[bool] = mapped_column(Boolean, default=False)
     #: The drafted reply letter's context (JSON): what the supervisor approves is what is sent.

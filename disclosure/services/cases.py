@@ -22,16 +22,18 @@ from sqlalchemy.orm import Session, joinedload
 
 from disclosure.config import Settings
 from disclosure.errors import ConflictError, NotFound, PermissionDenied, RuleViolation
-from disclosure.letters.kinds import LETTER_FOR_TRIGGER, LetterKind
 from disclosure.models.tables import Applicant, AuditEvent, Case, ClockEventRow, User
 from disclosure.services.audit import append_event, application_fingerprint, clock_event_record
 from disclosure.services.letters import LetterInput, last_party, month_rank
 from disclosure.services.letters import issue as issue_letter
+from disclosure.services.letters import preview as preview_letter
 from disclosure.services.unit_of_work import App
 from disclosure.workflow.application import Application, mask_id, validate_application
 from disclosure.workflow.calendar import cn_date
 from disclosure.workflow.deadlines import ClockEvent, ClockKind, Limit, Limits, compute_limits
-from disclosure.workflow.fees import Fee, FeeScale, compute_fee
+from disclosure.workflow.inputs import TriggerInput
+from disclosure.workflow.letters import LetterKind
+from disclosure.workflow.limit_columns import LIMIT_COLUMNS, LIMIT_COLUMNS_BY_KEY
 from disclosure.workflow.machine import Actor, CaseFacts, Command, Step, fire
 from disclosure.workflow.rules import LocalPolicy
 from disclosure.workflow.states import (
@@ -43,16 +45,7 @@ from disclosure.workflow.states import (
     parse_state,
 )
 from disclosure.workflow.text import clean_text, printable
-
-#: Which stored limit column is live in which states (others are cleared).
-_LIMIT_COLUMNS: dict[str, frozenset[State]] = {
-    "correction_notice": frozenset({State.REGISTERED, State.UNDER_REVIEW}),
-    "correction_period": frozenset({State.CORRECTION_REQUESTED}),
-    "third_party": frozenset({State.CONSULTING_THIRD_PARTY}),
-    "agency": frozenset({State.CONSULTING_AGENCY}),
-    "fee": frozenset({State.AWAITING_FEE}),
-}
-
+from disclosure.workflow.triggers import TRIGGERS_BY_NAME
 
 # -- users -------------------------------------------------------------------------------
 
@@ -124,18 +117,26 @@ def _facts(case: Case) -> CaseFacts:
         outcome=case.outcome,
         outcome_reason=case.outcome_reason,
         last_action_on=case.last_action_on,
+        approved_by=case.approved_by,
+        reply_detail=case.reply_detail,
+        refer_to=case.refer_to,
+        third_party_opinion=_third_party_opinion(case),
     )
+
+
+def _third_party_opinion(case: Case) -> str | None:
+    """The last consulted third party's answer (Art. 32), if it answered."""
+    answers = [e for e in case.clock_events if e.kind == ClockKind.THIRD_PARTY_REPLIED.value]
+    return answers[-1].opinion if answers else None
 
 
 def _store_limits(case: Case, state: State, limits: Limits) -> None:
     # A closed case owes no reply: clearing its limit keeps every alert range (and its index
     # scan) to live cases, however much history accumulates. `case show` recomputes it.
-    live_reply = limits.reply is not None and state not in CLOSED_STATES
-    case.reply_due = limits.reply.due if live_reply and limits.reply else None
-    for key, live_in in _LIMIT_COLUMNS.items():
-        limit: Limit | None = getattr(limits, key)
-        column = f"{key}_due"
-        setattr(case, column, limit.due if limit is not None and state in live_in else None)
+    for column in LIMIT_COLUMNS:
+        limit: Limit | None = getattr(limits, column.key)
+        live = limit is not None and state in column.live_in
+        setattr(case, column.column, limit.due if limit is not None and live else None)
     case.limits_provisional = any(limit.provisional for limit in limits.all())
 
 
@@ -252,29 +253,41 @@ def _earlier_same_application(
     return next((case_id for case_id, text in rows if _description_key(text) == key), None)
 
 
+@dataclass(frozen=True)
+class IssuedLetter:
+    """A letter a change issued: its kind, title and 文号."""
+
+    kind: str
+    title: str
+    number: str
+
+
+@dataclass(frozen=True)
+class Change:
+    """What one trigger changed: the step, the case's new version and the letters issued."""
+
+    case_id: int
+    step: Step
+    version: int
+    letters: tuple[IssuedLetter, ...]
+    fee: FeeView | None = None
+
+
 def act(
     app: App,
     case_id: int,
-    trigger: str,
-    actor_name: str | None,
+    command: TriggerInput,
     *,
+    actor: str | None,
     on: date,
     today: date,
-    days: int | None = None,
-    until: date | None = None,
-    outcome: str | None = None,
-    reason_code: str | None = None,
-    note: str = "",
     expected_version: int | None = None,
-    letter_input: LetterInput | None = None,
-    pages: int | None = None,
-    detail: str | None = None,
-    refer_to: str | None = None,
-    opinion: str | None = None,
-    backdate_reason: str = "",
-) -> Step:
+) -> Change:
     """Fire one trigger on a case and persist everything it changes in one transaction:
     state, clock event, limits, the letters the trigger issues, and the audit event.
+
+    ``command`` is the trigger's input model (``triggers.parse_input`` builds one from loose
+    fields); ``on`` is the business date, ``today`` the agency's today.
 
     Raises:
         ConflictError: another writer changed the case first (or ``expected_version`` is stale).
@@ -284,32 +297,32 @@ def act(
         raise RuleViolation(
             "on", "not_in_future", f"办理日期{cn_date(on)}晚于今天（{cn_date(today)}）"
         )
-    texts = _clean_inputs(
-        note=note, detail=detail, refer_to=refer_to, outcome=outcome, reason_code=reason_code,
-        opinion=opinion, backdate_reason=backdate_reason, letter=letter_input or LetterInput(),
-    )  # fmt: skip
-    note, letter_input = texts.note, texts.letter
+    trigger = TRIGGERS_BY_NAME[command.trigger]
     with app.uow() as uow:
         session = uow.session
-        actor = _actor(session, actor_name)
+        who = _actor(session, actor)
         case = _load(session, case_id)
         if expected_version is not None and case.version != expected_version:
             raise ConflictError(
                 f"案件已被他人修改：你看到的版本号是{expected_version}，当前版本号是{case.version}，"
                 "请刷新后重试",
-                field="expect_version",
+                field="expected_version",
             )
-        command = Command(
-            trigger, actor, on, days=days, until=until, outcome=texts.outcome,
-            outcome_reason=texts.reason_code, note=note, today=today, opinion=texts.opinion,
-            backdate_reason=texts.backdate_reason,
-        )  # fmt: skip
         facts = _facts(case)
-        step = fire(facts, command, app.settings.calendar, app.settings.rules, _policy(app))
-        inputs = _Inputs(letter_input, pages, texts.detail, texts.refer_to)
-        _apply(session, case, step, command, app, inputs)
+        if "month_rank" in trigger.needs:
+            facts = replace(facts, month_rank=month_rank(session, case))
+        step = fire(
+            facts, Command(command, who, on, today), app.settings.calendar,
+            app.settings.rules, _policy(app),
+        )  # fmt: skip
+        letters = _apply(session, case, step, command, who, app, before=_limits_now(app, case))
         uow.commit()
-        return step
+        return Change(case_id, step, case.version, letters, _fee_view(case) if step.fee else None)
+
+
+def _limits_now(app: App, case: Case) -> Limits:
+    settings = app.settings
+    return compute_limits(settings.calendar, case.received_on, _facts(case).events, settings.rules)
 
 
 def _policy(app: App) -> LocalPolicy:
@@ -317,208 +330,105 @@ def _policy(app: App) -> LocalPolicy:
     return LocalPolicy(
         backdate_working_days=settings.backdate_working_days,
         agreed_due_max_days=settings.agreed_due_max_days,
+        fee_scale=settings.fee_scale,
     )
 
 
-#: Every text a trigger takes: (Chinese label, most characters, may span lines).
-_TEXT_LIMITS: dict[str, tuple[str, int, bool]] = {
-    "reason": ("理由或备注", 500, True),
-    "detail": ("答复内容", 2000, True),
-    "refer_to": ("负责公开的机关或渠道", 100, False),
-    "outcome": ("答复类型", 40, False),
-    "reason_code": ("理由代码", 40, False),
-    "opinion": ("第三方意见", 20, False),
-    "backdate_reason": ("补录理由", 200, False),
-    "item": ("补正事项", 200, False),
-    "party": ("第三方或机关名称", 100, False),
-    "public_interest": ("公共利益理由", 500, True),
-    "consent": ("申请人书面同意情况", 200, False),
-}
-MAX_CORRECTION_ITEMS = 20
-
-
-def _clean(field: str, value: object) -> str:
-    label, max_len, multiline = _TEXT_LIMITS[field]
-    return clean_text(value, field, label, max_len, multiline=multiline)
-
-
-@dataclass(frozen=True)
-class _CleanInputs:
-    note: str
-    detail: str | None
-    refer_to: str | None
-    outcome: str | None
-    reason_code: str | None
-    opinion: str | None
-    backdate_reason: str
-    letter: LetterInput
-
-
-def _clean_inputs(
-    *,
-    note: str,
-    detail: str | None,
-    refer_to: str | None,
-    outcome: str | None,
-    reason_code: str | None,
-    opinion: str | None,
-    backdate_reason: str,
-    letter: LetterInput,
-) -> _CleanInputs:
-    """Every text a trigger takes, bounded and cleaned before the workflow or the database
-    sees it (a 100,000-character reason once made a 68-page letter)."""
-    items = list(letter.items)
-    if len(items) > MAX_CORRECTION_ITEMS:
-        raise RuleViolation(
-            "item", "max_items", f"补正事项：一次最多{MAX_CORRECTION_ITEMS}项（现为{len(items)}项）"
-        )
-    extra = dict(letter.extra)
-    if "consent" in extra:
-        extra["consent"] = _clean("consent", extra["consent"]) or None
-        if extra["consent"] is None:
-            del extra["consent"]
-    cleaned_letter = replace(
-        letter,
-        items=tuple(x for x in (_clean("item", i) for i in items) if x),
-        party=_clean("party", letter.party) or None,
-        public_interest=_clean("public_interest", letter.public_interest) or None,
-        extra=extra,
-    )
-    return _CleanInputs(
-        note=_clean("reason", note),
-        detail=_clean("detail", detail) or None,
-        refer_to=_clean("refer_to", refer_to) or None,
-        outcome=_clean("outcome", outcome) or None,
-        reason_code=_clean("reason_code", reason_code) or None,
-        opinion=_clean("opinion", opinion) or None,
-        backdate_reason=_clean("backdate_reason", backdate_reason),
-        letter=cleaned_letter,
-    )
-
-
-@dataclass(frozen=True)
-class _Inputs:
-    """What a trigger needs beyond the workflow itself: letter contents and fee quantities."""
-
-    letter: LetterInput
-    pages: int | None
-    detail: str | None
-    refer_to: str | None
+#: What the case row keeps of the workflow's facts, column for column.
+_FACT_COLUMNS = (
+    "drafted_by",
+    "outcome",
+    "outcome_reason",
+    "approved_by",
+    "reply_detail",
+    "refer_to",
+)
 
 
 def _apply(
-    session: Session, case: Case, step: Step, command: Command, app: App, inputs: _Inputs
-) -> None:
+    session: Session,
+    case: Case,
+    step: Step,
+    command: TriggerInput,
+    actor: Actor,
+    app: App,
+    *,
+    before: Limits,
+) -> tuple[IssuedLetter, ...]:
     settings = app.settings
-    before = compute_limits(
-        settings.calendar, case.received_on, _facts(case).events, settings.rules
-    )
     seq = case.version + 1
     facts = step.facts
     case.version = seq  # one bump per change, even one that alters no other column
-    case.last_action_on = command.on
+    on = facts.last_action_on
+    assert on is not None  # every step dates its case
+    case.last_action_on = on
     case.state = step.after.value
-    case.drafted_by = facts.drafted_by
-    case.outcome = facts.outcome
-    case.outcome_reason = facts.outcome_reason
-    payload: dict[str, Any] = {"on": command.on.isoformat(), "limits": _limits_payload(step.limits)}
-    if command.trigger == "approve":
-        case.approved_by = command.actor.name
-        if case.draft_context is not None:  # what was approved is what will be sent
-            payload["draft_sha256"] = _sha256(case.draft_context)
-    elif command.trigger == "return_draft":
-        case.approved_by = case.reply_detail = case.refer_to = case.draft_context = None
-    elif command.trigger == "draft_reply":
-        case.reply_detail = inputs.detail
-        case.refer_to = inputs.refer_to
+    for column in _FACT_COLUMNS:
+        setattr(case, column, getattr(facts, column))
+    payload: dict[str, Any] = {"on": on.isoformat(), "limits": _limits_payload(step.limits)}
+    letter_input = LetterInput.of(command.letter_fields())
+    if step.draft is not None:
         # Render the reply now: a draft its letter cannot print is refused here, not after
         # approval (where only send and withdraw remain). The context is kept and sent as is.
-        from disclosure.services.letters import preview as preview_letter
-
         _html, context = preview_letter(
-            settings, case, LetterKind.REPLY, limits=step.limits, before=before,
-            issued_on=command.on, letter_input=inputs.letter, note=command.note,
+            settings, case, step.draft.kind, limits=step.limits, before=before,
+            issued_on=on, letter_input=letter_input, note=command.reason,
         )  # fmt: skip
         case.draft_context = json.dumps(context, ensure_ascii=False, sort_keys=True)
-        payload["draft_sha256"] = _sha256(case.draft_context)
+    elif facts.drafted_by is None:
+        case.draft_context = None
+    if step.after in _DRAFT_STATES and case.draft_context is not None:
+        payload["draft_sha256"] = _sha256(case.draft_context)  # what is approved is sent
     if step.after in CLOSED_STATES and case.closed_on is None:
-        case.closed_on = command.on
+        case.closed_on = on
     _store_limits(case, step.after, step.limits)
-    fee: Fee | None = None
-    if step.clock_event is not None:
-        event = step.clock_event
+    fee = step.fee
+    if step.clock_event is not None and step.clock_record is not None:
+        event, record = step.clock_event, step.clock_record
         row = ClockEventRow(
-            case_id=case.id,
-            seq=len(case.clock_events) + 1,
-            kind=event.kind.value,
-            occurred_on=event.on,
-            days=event.days,
-            until=event.until,
-            note=command.note or "；".join(inputs.letter.items),
-            party=inputs.letter.party,
-            opinion=command.opinion if command.trigger == "third_party_replied" else None,
-        )
-        if event.kind is ClockKind.ISSUE_FEE_NOTICE:
-            fee = _fee(session, case, settings, inputs.pages)
+            case_id=case.id, seq=len(case.clock_events) + 1, kind=event.kind.value,
+            occurred_on=event.on, days=event.days, until=event.until, note=record.note,
+            party=record.party, opinion=record.opinion,
+        )  # fmt: skip
+        if fee is not None:
             row.fee_amount, row.fee_scale = fee.amount, fee.scale.value
             row.fee_quantity, row.fee_basis = fee.quantity, "\n".join((fee.basis, *fee.lines))
         session.add(row)
+        case.clock_events.append(row)
         payload["clock_event"] = clock_event_record(row)
     payload.update(step.details)
     issued = []
-    kinds = [LETTER_FOR_TRIGGER[command.trigger]] if command.trigger in LETTER_FOR_TRIGGER else []
-    if command.trigger == "send" and inputs.letter.public_interest:
-        if case.outcome not in ("disclose", "partial") or not _third_party_objected(case):
-            raise RuleViolation(
-                "public_interest",
-                "no_objection_to_override",
-                "只有第三方书面表示不同意公开、且答复为予以公开或部分公开时，"
-                "才能因公共利益决定公开并告知第三方（第三十二条）",
-            )
-        kinds.append(LetterKind.THIRD_PARTY_DECISION)
-    for kind in kinds:
-        letter_input = inputs.letter
-        if kind is LetterKind.THIRD_PARTY_DECISION:
-            party = last_party(case, ClockKind.CONSULT_THIRD_PARTY.value)
-            letter_input = replace(letter_input, party=party)
+    for letter_type in step.letters:
+        given = letter_input
+        if letter_type.kind == LetterKind.THIRD_PARTY_DECISION:
+            given = replace(given, party=last_party(case, ClockKind.CONSULT_THIRD_PARTY.value))
         approved = None
-        if kind is LetterKind.REPLY and case.draft_context is not None:
+        if letter_type.kind == LetterKind.REPLY and case.draft_context is not None:
             approved = json.loads(case.draft_context)
         letter = issue_letter(
-            session, settings, case, kind, limits=step.limits, before=before,
-            issued_on=command.on, issued_by=command.actor.name, audit_seq=seq, at=app.now(),
-            letter_input=letter_input, note=command.note, fee=fee,
+            session, settings, case, letter_type.kind, limits=step.limits, before=before,
+            issued_on=on, issued_by=actor.name, audit_seq=seq, at=app.now(),
+            letter_input=given, note=command.reason, fee=fee,
             extension_days=step.clock_event.days if step.clock_event else None,
             context=approved,
         )  # fmt: skip
-        issued.append(
+        issued.append(IssuedLetter(letter.kind, letter_type.title, letter.number))
+        payload.setdefault("letters", []).append(
             {"kind": letter.kind, "number": letter.number, "sha256": letter.content_sha256}
         )
-    if issued:
-        payload["letters"] = issued
     append_event(
-        session,
-        case,
-        seq=seq,
-        at=app.now(),
-        actor=command.actor.name,
-        actor_role=command.actor.role.value,
-        trigger=command.trigger,
-        from_state=step.before.value,
-        to_state=step.after.value,
-        reason=command.note,
-        payload=payload,
-    )
+        session, case, seq=seq, at=app.now(), actor=actor.name, actor_role=actor.role.value,
+        trigger=step.trigger, from_state=step.before.value, to_state=step.after.value,
+        reason=command.reason, payload=payload,
+    )  # fmt: skip
+    return tuple(issued)
+
+
+_DRAFT_STATES = frozenset({State.REPLY_DRAFTED, State.REPLY_APPROVED})
 
 
 def _sha256(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
-
-
-def _third_party_objected(case: Case) -> bool:
-    """Whether the last consulted third party answered that it objects (Art. 32)."""
-    answers = [e for e in case.clock_events if e.kind == ClockKind.THIRD_PARTY_REPLIED.value]
-    return bool(answers) and answers[-1].opinion == "object"
 
 
 SYSTEM_ACTOR = "system"
@@ -534,7 +444,7 @@ def recompute_limits(
     state = State(case.state)
     facts = _facts(case)
     limits = compute_limits(settings.calendar, facts.received_on, facts.events, settings.rules)
-    columns = ("reply_due", *(f"{key}_due" for key in _LIMIT_COLUMNS), "limits_provisional")
+    columns = (*(column.column for column in LIMIT_COLUMNS), "limits_provisional")
     before = {column: getattr(case, column) for column in columns}
     _store_limits(case, state, limits)
     after = {column: getattr(case, column) for column in columns}
@@ -553,25 +463,6 @@ def recompute_limits(
         payload={"limits": _limits_payload(limits), "moved": moved},
     )  # fmt: skip
     return 1
-
-
-def _fee(session: Session, case: Case, settings: Settings, pages: int | None) -> Fee:
-    if settings.fee_scale is FeeScale.BY_COUNT:
-        fee, field = compute_fee(FeeScale.BY_COUNT, month_rank(session, case)), "month_rank"
-    elif pages is None:
-        raise RuleViolation(
-            "pages", "required", "本机关按量计收信息处理费，须给出所需信息的页数（--pages）"
-        )
-    else:
-        fee, field = compute_fee(FeeScale.BY_VOLUME, pages), "pages"
-    if fee.amount == 0:
-        # Art. 42: information is provided free unless the volume or frequency is excessive;
-        # a zero fee would only stop the reply clock.
-        raise RuleViolation(
-            field, "no_fee_due",
-            f"{fee.basis}计算应缴0元，未超过合理范围，不得发出收费通知（第四十二条）",
-        )  # fmt: skip
-    return fee
 
 
 def _load(session: Session, case_id: int) -> Case:
@@ -678,7 +569,7 @@ def get_case(app: App, case_id: int) -> CaseView:
         shown = [
             limit
             for limit in limits.all()
-            if limit.key == "reply" or state in _LIMIT_COLUMNS[limit.key]
+            if limit.key == "reply" or state in LIMIT_COLUMNS_BY_KEY[limit.key].live_in
         ]
         trail = list(
             session.scalars(

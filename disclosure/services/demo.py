@@ -17,10 +17,10 @@ from sqlalchemy import func, select
 from disclosure.errors import DisclosureError
 from disclosure.models.tables import Case, User
 from disclosure.services import cases
-from disclosure.services.letters import LetterInput
 from disclosure.services.unit_of_work import App
 from disclosure.workflow.application import credit_code_check_character
 from disclosure.workflow.states import OUTCOMES, SYSTEM_OUTCOMES
+from disclosure.workflow.triggers import parse_input
 
 DEMO_USERS = (
     ("alice", "clerk", "王晓梅"),
@@ -220,27 +220,31 @@ def load_demo(
             if trigger in ("extend", "approve", "return_draft"):
                 actor = "bob"
             if trigger == "extend":
-                kwargs = {"days": rng.randint(5, 20), "note": "申请内容涉及多年度资料，需调档汇总"}
+                kwargs = {
+                    "days": rng.randint(5, 20),
+                    "reason": "申请内容涉及多年度资料，需调档汇总",
+                }
             elif trigger == "draft_reply":
                 outcome, reason = rng.choice(_draftable(corrected))
                 kwargs = {"outcome": outcome, "reason_code": reason, "detail": _DETAILS[outcome]}
                 if reason in ("not_held", "petition", "publication"):
                     kwargs["refer_to"] = "示例市财政局（电话0591-87654321）"
             elif trigger == "request_correction":
-                kwargs = {"letter_input": LetterInput(items=rng.sample(_CORRECTIONS, 2))}
+                kwargs = {"items": rng.sample(_CORRECTIONS, 2)}
             elif trigger == "consult_third_party":
-                kwargs = {"letter_input": LetterInput(party=rng.choice(_ORGS)[1])}
+                kwargs = {"party": rng.choice(_ORGS)[1]}
             elif trigger == "consult_agency":
-                kwargs = {"letter_input": LetterInput(party="示例市财政局")}
+                kwargs = {"party": "示例市财政局"}
             elif trigger == "issue_fee":
                 kwargs = {"pages": rng.randint(40, 320)}
             elif trigger == "withdraw":
-                kwargs = {"note": "申请人书面撤回申请"}
+                kwargs = {"reason": "申请人书面撤回申请"}
             elif trigger == "third_party_replied":
                 kwargs = {"opinion": rng.choice(["agree", "object"])}
             try:
                 # Each step is taken on its own day, as the office did: not a late entry.
-                cases.act(app, case_id, trigger, actor, on=on, today=on, **kwargs)
+                command = parse_input(trigger, kwargs)
+                cases.act(app, case_id, command, actor=actor, on=on, today=on)
             except DisclosureError:
                 break  # the law refused this step on this date: the case stays where it is
             corrected = corrected or trigger == "receive_correction"

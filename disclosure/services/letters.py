@@ -15,7 +15,7 @@ import hashlib
 import json
 import re
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
@@ -27,15 +27,6 @@ from sqlalchemy.orm import Session
 
 from disclosure.config import Settings
 from disclosure.errors import NotFound, RuleViolation
-from disclosure.letters.kinds import (
-    BASES,
-    KINDS,
-    REPLY_DECISIONS,
-    REPLY_FINDINGS,
-    REPLY_TITLES,
-    WITHHOLD_PHRASES,
-    LetterKind,
-)
 from disclosure.letters.render import render_html
 from disclosure.models.tables import Applicant, Case, ClockEventRow, Letter, LetterCounter
 from disclosure.workflow.application import (
@@ -48,27 +39,50 @@ from disclosure.workflow.application import (
 from disclosure.workflow.calendar import cn_date
 from disclosure.workflow.deadlines import Limit, Limits
 from disclosure.workflow.fees import FEE_SCALE_LABELS, Fee
+from disclosure.workflow.letters import (
+    BASES,
+    REPLY_DECISIONS,
+    REPLY_FINDINGS,
+    REPLY_TITLES,
+    WITHHOLD_PHRASES,
+    LetterKind,
+)
 from disclosure.workflow.states import OUTCOMES
+from disclosure.workflow.triggers import LETTER_TYPES
 
 
 @dataclass(frozen=True)
 class LetterInput:
-    """What a clerk supplies for the letters a trigger issues (CLI options / form fields)."""
+    """What a clerk supplies for the letters a trigger issues.
+
+    ``extra`` holds every trigger-specific field: a letter type a trigger declares of its own
+    prints them as ``input.<field>`` without any code here.
+    """
 
     items: Sequence[str] = ()
     party: str | None = None
     public_interest: str | None = None
     extra: dict[str, Any] = field(default_factory=dict)
 
+    @classmethod
+    def of(cls, fields: dict[str, Any]) -> LetterInput:
+        """From a trigger input's ``letter_fields()``."""
+        return cls(
+            items=tuple(fields.get("items") or ()),
+            party=fields.get("party"),
+            public_interest=fields.get("public_interest"),
+            extra=fields,
+        )
+
 
 #: Printed in a preview where the 文号 will stand once the letter is issued.
 NUMBER_PLACEHOLDER = "（发文时编号）"
 
 
-def _number(settings: Settings, kind: LetterKind, year: int, seq_no: int) -> tuple[str, str]:
+def _number(settings: Settings, kind: str, year: int, seq_no: int) -> tuple[str, str]:
     """The prefix and the 文号: ``示审依申答〔2026〕12号`` (GB/T 9704: no 第, no leading zeros),
     or ``示审依申答〔2026〕第12号`` where the agency prints 第 by local custom."""
-    prefix = f"{settings.agency_prefix}{KINDS[kind].code}"
+    prefix = f"{settings.agency_prefix}{LETTER_TYPES[kind].code}"
     di = "第" if settings.number_with_di else ""
     return prefix, f"{prefix}〔{year}〕{di}{seq_no}号"
 
@@ -88,7 +102,7 @@ def normalise_number(text: str) -> str:
     return _NUMBER.sub(lambda m: f"〔{m.group(1)}〕{m.group(2)}号", text)
 
 
-def allocate_number(session: Session, prefix: str, year: int, kind: LetterKind) -> int:
+def allocate_number(session: Session, prefix: str, year: int, kind: str) -> int:
     """The next 文号 number, taken in the caller's transaction (a rollback gives it back).
 
     The counter row's lock is held until commit, so concurrent issuers of one kind queue.
@@ -97,7 +111,7 @@ def allocate_number(session: Session, prefix: str, year: int, kind: LetterKind) 
     insert = pg_insert if dialect == "postgresql" else sqlite_insert
     session.execute(
         insert(LetterCounter)
-        .values(prefix=prefix, year=year, kind=kind.value, last_no=0)
+        .values(prefix=prefix, year=year, kind=str(kind), last_no=0)
         .on_conflict_do_nothing()
     )
     seq_no = session.execute(
@@ -105,7 +119,7 @@ def allocate_number(session: Session, prefix: str, year: int, kind: LetterKind) 
         .where(
             LetterCounter.prefix == prefix,
             LetterCounter.year == year,
-            LetterCounter.kind == kind.value,
+            LetterCounter.kind == str(kind),
         )
         .values(last_no=LetterCounter.last_no + 1)
         .returning(LetterCounter.last_no)
@@ -176,8 +190,119 @@ def base_context(
     }  # fmt: skip
 
 
+@dataclass(frozen=True)
+class _Given:
+    """What a letter's kind-specific context is built from."""
+
+    case: Case
+    limits: Limits
+    before: Limits
+    letter_input: LetterInput
+    note: str
+    fee: Fee | None
+    settings: Settings
+    extension_days: int | None
+
+
+def _correction(g: _Given) -> dict[str, Any]:
+    return {"correction": _present(
+        points=[i for i in g.letter_input.items if i.strip()],
+        period_due=_limit_due(g.limits.correction_period),
+        period_days=g.settings.rules.correction_period_days,
+    )}  # fmt: skip
+
+
+def _extension(g: _Given) -> dict[str, Any]:
+    return {"extension": _present(
+        old_due=_limit_due(g.before.reply), new_due=_limit_due(g.limits.reply),
+        reason=_clause(g.note), days=g.extension_days,
+    )}  # fmt: skip
+
+
+def _agreed_due(g: _Given) -> dict[str, Any]:
+    # Art. 35: a reasonable later date, fixed by the agency and told to the applicant.
+    return {"agreed": _present(
+        old_due=_limit_due(g.before.reply), new_due=_limit_due(g.limits.reply),
+        reason=_clause(g.note), consent=_clause(g.letter_input.extra.get("consent")),
+    )}  # fmt: skip
+
+
+def _consultation(g: _Given, window: Limit | None) -> dict[str, Any]:
+    return {"consultation": _present(
+        party=g.letter_input.party, window_due=_limit_due(window),
+        days=g.settings.rules.consultation_days,
+    )}  # fmt: skip
+
+
+def _decision(g: _Given) -> dict[str, Any]:
+    return {"decision": _present(
+        party=g.letter_input.party, public_interest=g.letter_input.public_interest,
+    )}  # fmt: skip
+
+
+def _fee_context(g: _Given) -> dict[str, Any]:
+    fee = g.fee
+    assert fee is not None
+    return {"fee": _present(
+        scale=FEE_SCALE_LABELS[fee.scale], basis=fee.basis, lines=list(fee.lines),
+        amount=f"{fee.amount:.2f}", pay_due=_limit_due(g.limits.fee),
+        payment=g.settings.fee_payment,
+    )}  # fmt: skip
+
+
+def _basis(case: Case) -> tuple[str, str]:
+    outcome, reason = case.outcome or "", case.outcome_reason or ""
+    if (outcome, reason) not in BASES:
+        raise _no_outcome()
+    return outcome, reason
+
+
+def _reply(g: _Given) -> dict[str, Any]:
+    outcome, reason = _basis(g.case)
+    basis = BASES[(outcome, reason)]
+    return {"reply": _present(
+        outcome=outcome, code=reason, reason=OUTCOMES[outcome].reasons[reason],
+        finding=REPLY_FINDINGS.get((outcome, reason)),
+        decision=REPLY_DECISIONS.get((outcome, reason)),
+        article=basis.article, basis=basis.text,
+        detail=_sentence(g.case.reply_detail), refer_to=_clause(g.case.refer_to),
+        phrase=WITHHOLD_PHRASES.get(reason),
+    )}  # fmt: skip
+
+
+def _closing(g: _Given) -> dict[str, Any]:
+    outcome, reason = _basis(g.case)
+    basis = BASES[(outcome, reason)]
+    article = basis.article
+    if not article.startswith("《"):
+        article = f"《中华人民共和国政府信息公开条例》{article}"
+    return {"closing": _present(
+        reason=OUTCOMES[outcome].reasons[reason], article=article, basis=basis.text,
+    )}  # fmt: skip
+
+
+#: The kind-specific part of each core letter's context. A letter type declared by a trigger
+#: of its own gets its trigger's fields as ``input`` instead.
+_KIND_CONTEXT: dict[str, Callable[[_Given], dict[str, Any]]] = {
+    LetterKind.RECEIPT: lambda g: {},
+    LetterKind.CORRECTION: _correction,
+    LetterKind.EXTENSION: _extension,
+    LetterKind.AGREED_DUE: _agreed_due,
+    LetterKind.THIRD_PARTY: lambda g: _consultation(g, g.limits.third_party),
+    LetterKind.AGENCY_CONSULT: lambda g: _consultation(g, g.limits.agency),
+    LetterKind.THIRD_PARTY_DECISION: _decision,
+    LetterKind.FEE: _fee_context,
+    LetterKind.REPLY: _reply,
+    LetterKind.CLOSING: _closing,
+}
+
+
+def _trigger_fields(g: _Given) -> dict[str, Any]:
+    return {"input": _present(**g.letter_input.extra)}
+
+
 def kind_context(
-    kind: LetterKind,
+    kind: str,
     case: Case,
     limits: Limits,
     before: Limits,
@@ -188,66 +313,9 @@ def kind_context(
     extension_days: int | None = None,
 ) -> tuple[str, str, dict[str, Any]]:
     """Title, template and the kind-specific part of the context."""
-    info = KINDS[kind]
-    if kind is LetterKind.RECEIPT:
-        return info.title, info.template, {}
-    if kind is LetterKind.CORRECTION:
-        period = limits.correction_period
-        return info.title, info.template, {"correction": _present(
-            points=[i for i in letter_input.items if i.strip()],
-            period_due=_limit_due(period),
-            period_days=settings.rules.correction_period_days,
-        )}  # fmt: skip
-    if kind is LetterKind.EXTENSION:
-        return info.title, info.template, {"extension": _present(
-            old_due=_limit_due(before.reply), new_due=_limit_due(limits.reply),
-            reason=_clause(note), days=extension_days,
-        )}  # fmt: skip
-    if kind is LetterKind.AGREED_DUE:
-        # Art. 35: a reasonable later date, fixed by the agency and told to the applicant.
-        return info.title, info.template, {"agreed": _present(
-            old_due=_limit_due(before.reply), new_due=_limit_due(limits.reply),
-            reason=_clause(note), consent=_clause(letter_input.extra.get("consent")),
-        )}  # fmt: skip
-    if kind in (LetterKind.THIRD_PARTY, LetterKind.AGENCY_CONSULT):
-        window = limits.third_party if kind is LetterKind.THIRD_PARTY else limits.agency
-        return info.title, info.template, {"consultation": _present(
-            party=letter_input.party, window_due=_limit_due(window),
-            days=settings.rules.consultation_days,
-        )}  # fmt: skip
-    if kind is LetterKind.THIRD_PARTY_DECISION:
-        return info.title, info.template, {"decision": _present(
-            party=letter_input.party, public_interest=letter_input.public_interest,
-        )}  # fmt: skip
-    if kind is LetterKind.FEE:
-        assert fee is not None
-        return info.title, info.template, {"fee": _present(
-            scale=FEE_SCALE_LABELS[fee.scale], basis=fee.basis, lines=list(fee.lines),
-            amount=f"{fee.amount:.2f}", pay_due=_limit_due(limits.fee),
-            payment=settings.fee_payment,
-        )}  # fmt: skip
-    outcome = case.outcome or ""
-    reason = case.outcome_reason or ""
-    if (outcome, reason) not in BASES:
-        raise _no_outcome()
-    basis = BASES[(outcome, reason)]
-    if kind is LetterKind.REPLY:
-        return REPLY_TITLES[outcome], info.template.format(outcome=outcome), {"reply": _present(
-            outcome=outcome, code=reason, reason=OUTCOMES[outcome].reasons[reason],
-            finding=REPLY_FINDINGS.get((outcome, reason)),
-            decision=REPLY_DECISIONS.get((outcome, reason)),
-            article=basis.article, basis=basis.text,
-            detail=_sentence(case.reply_detail), refer_to=_clause(case.refer_to),
-            phrase=WITHHOLD_PHRASES.get(reason),
-        )}  # fmt: skip
-    if kind is LetterKind.CLOSING:
-        article = basis.article
-        if not article.startswith("《"):
-            article = f"《中华人民共和国政府信息公开条例》{article}"
-        return info.title, info.template, {"closing": _present(
-            reason=OUTCOMES[outcome].reasons[reason], article=article, basis=basis.text,
-        )}  # fmt: skip
-    raise AssertionError(f"no context for letter kind {kind}")
+    title, template = _title_and_template(kind, case)
+    given = _Given(case, limits, before, letter_input, note, fee, settings, extension_days)
+    return title, template, _KIND_CONTEXT.get(kind, _trigger_fields)(given)
 
 
 def _no_outcome() -> RuleViolation:
@@ -256,9 +324,9 @@ def _no_outcome() -> RuleViolation:
     )
 
 
-def _title_and_template(kind: LetterKind, case: Case) -> tuple[str, str]:
-    info = KINDS[kind]
-    if kind is LetterKind.REPLY:
+def _title_and_template(kind: str, case: Case) -> tuple[str, str]:
+    info = LETTER_TYPES[kind]
+    if kind == LetterKind.REPLY:
         outcome = case.outcome or ""
         if outcome not in REPLY_TITLES:
             raise _no_outcome()
@@ -269,7 +337,7 @@ def _title_and_template(kind: LetterKind, case: Case) -> tuple[str, str]:
 def _context(
     settings: Settings,
     case: Case,
-    kind: LetterKind,
+    kind: str,
     limits: Limits,
     before: Limits,
     letter_input: LetterInput,
@@ -283,14 +351,14 @@ def _context(
     return title, template, base_context(settings, case, case.applicant, limits) | specific
 
 
-def _letter_block(kind: LetterKind, title: str, number: str, issued_on: date) -> dict[str, str]:
-    return {"kind": kind.value, "title": title, "number": number, "issued_on": cn_date(issued_on)}
+def _letter_block(kind: str, title: str, number: str, issued_on: date) -> dict[str, str]:
+    return {"kind": str(kind), "title": title, "number": number, "issued_on": cn_date(issued_on)}
 
 
 def preview(
     settings: Settings,
     case: Case,
-    kind: LetterKind,
+    kind: str,
     *,
     limits: Limits,
     before: Limits,
@@ -322,7 +390,7 @@ def issue(
     session: Session,
     settings: Settings,
     case: Case,
-    kind: LetterKind,
+    kind: str,
     *,
     limits: Limits,
     before: Limits,
@@ -356,7 +424,7 @@ def issue(
     context["letter"] = _letter_block(kind, title, number, issued_on)
     html = render_html(template, context, settings.template_dir)
     letter = Letter(
-        case_id=case.id, kind=kind.value, template=template, prefix=prefix,
+        case_id=case.id, kind=str(kind), template=template, prefix=prefix,
         year=issued_on.year, seq_no=seq_no, number=number, issued_on=issued_on, issued_at=at,
         issued_by=issued_by, audit_seq=audit_seq,
         content_sha256=hashlib.sha256(html.encode("utf-8")).hexdigest(),
@@ -427,14 +495,14 @@ def find_letter(session: Session, case_id: int, kind: str) -> Letter:
     """
     letters = list_letters(session, case_id)
     wanted = kind.strip()
-    titles = {info.title: k.value for k, info in KINDS.items()}
+    titles = {info.title: kind for kind, info in LETTER_TYPES.items()}
     wanted_kind = titles.get(wanted, wanted)
     wanted_number = normalise_number(wanted)
     for letter in reversed(letters):
         if wanted_kind == letter.kind or wanted_number == normalise_number(letter.number):
             return letter
     issued = "、".join(f"{_kind_title(x.kind)}（{x.number}）" for x in letters) or "无"
-    options = "、".join(f"{info.title}（{k.value}）" for k, info in KINDS.items())
+    options = "、".join(f"{info.title}（{k}）" for k, info in LETTER_TYPES.items())
     raise RuleViolation(
         "kind", "not_issued",
         f"案件{case_id}没有“{kind}”文书；已发文书：{issued}；可按文号或文书类别查找：{options}",
@@ -443,6 +511,6 @@ def find_letter(session: Session, case_id: int, kind: str) -> Letter:
 
 def _kind_title(kind: str) -> str:
     try:
-        return KINDS[LetterKind(kind)].title
-    except ValueError:
+        return LETTER_TYPES[kind].title
+    except KeyError:
         return kind

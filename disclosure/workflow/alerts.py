@@ -13,6 +13,7 @@ from datetime import date, timedelta
 from typing import Literal
 
 from disclosure.workflow.calendar import WorkingCalendar
+from disclosure.workflow.limit_columns import LIMIT_COLUMNS_BY_KEY
 from disclosure.workflow.states import OPEN_STATES, State
 
 Window = Literal["ahead", "today", "past"]
@@ -25,7 +26,7 @@ class Condition:
     Attributes:
         key: stable identifier stored with the alert.
         label: Chinese name shown to supervisors.
-        column: the stored limit column it watches (``cases.<column>``).
+        limit: the stored limit it watches (a key of ``limit_columns.LIMIT_COLUMNS``).
         states: case states in which it applies.
         window: when it holds, relative to today.
         threshold: for ``ahead``, the settings attribute giving N working days.
@@ -35,12 +36,17 @@ class Condition:
 
     key: str
     label: str
-    column: str
+    limit: str
     states: frozenset[State]
     window: Window
     threshold: str | None = None
     include_today: bool = False
     proposed_step: str | None = None
+
+    @property
+    def column(self) -> str:
+        """The ``cases`` column it watches."""
+        return LIMIT_COLUMNS_BY_KEY[self.limit].column
 
 
 _REPLYING = OPEN_STATES - {State.CORRECTION_REQUESTED}
@@ -48,33 +54,33 @@ _REPLYING = OPEN_STATES - {State.CORRECTION_REQUESTED}
 CONDITIONS: tuple[Condition, ...] = (
     Condition(
         "correction_notice_approaching", "补正告知期限临近（尚未发出补正告知）",
-        "correction_notice_due", frozenset({State.REGISTERED, State.UNDER_REVIEW}), "ahead",
+        "correction_notice", frozenset({State.REGISTERED, State.UNDER_REVIEW}), "ahead",
         threshold="correction_notice_warn_days", include_today=True,
     ),
     Condition(
         "correction_notice_overdue", "补正告知期限已过（未发出补正告知）",
-        "correction_notice_due", frozenset({State.REGISTERED, State.UNDER_REVIEW}), "past",
+        "correction_notice", frozenset({State.REGISTERED, State.UNDER_REVIEW}), "past",
     ),
     Condition(
-        "reply_approaching", "答复期限临近", "reply_due", _REPLYING, "ahead",
+        "reply_approaching", "答复期限临近", "reply", _REPLYING, "ahead",
         threshold="approaching_days",
     ),
-    Condition("reply_due_today", "今天答复到期", "reply_due", _REPLYING, "today"),
-    Condition("reply_overdue", "已超过答复期限", "reply_due", _REPLYING, "past"),
+    Condition("reply_due_today", "今天答复到期", "reply", _REPLYING, "today"),
+    Condition("reply_overdue", "已超过答复期限", "reply", _REPLYING, "past"),
     Condition(
-        "third_party_window_ended", "第三方征求意见期限已满", "third_party_due",
+        "third_party_window_ended", "第三方征求意见期限已满", "third_party",
         frozenset({State.CONSULTING_THIRD_PARTY}), "past", proposed_step="third_party_no_reply",
     ),
     Condition(
-        "agency_window_ended", "其他机关征求意见期限已满（视为同意）", "agency_due",
+        "agency_window_ended", "其他机关征求意见期限已满（视为同意）", "agency",
         frozenset({State.CONSULTING_AGENCY}), "past", proposed_step="agency_no_reply",
     ),
     Condition(
-        "fee_unpaid", "逾期未缴费（拟按其他处理终止）", "fee_due",
+        "fee_unpaid", "逾期未缴费（拟按其他处理终止）", "fee",
         frozenset({State.AWAITING_FEE}), "past", proposed_step="abandon_fee",
     ),
     Condition(
-        "correction_period_over", "补正期限已满未补正（拟按其他处理终止）", "correction_period_due",
+        "correction_period_over", "补正期限已满未补正（拟按其他处理终止）", "correction_period",
         frozenset({State.CORRECTION_REQUESTED}), "past", proposed_step="abandon_correction",
     ),
 )  # fmt: skip

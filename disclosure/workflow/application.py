@@ -12,6 +12,8 @@ from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
 
+from stdnum.cn import ric, uscc
+
 from disclosure.errors import RuleViolation
 from disclosure.workflow.calendar import cn_date
 from disclosure.workflow.text import clean_code, clean_text, printable
@@ -111,8 +113,6 @@ MAX_DESCRIPTION = 4000
 _CHOICE_MAX_LEN = 40
 #: The working-day calendar's span: a received date outside it cannot be counted from.
 EARLIEST_RECEIVED = date(2000, 1, 1)
-_ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
-_ID_CHECK = "10X98765432"
 #: GB/T 2260 province-level codes of the mainland: 11–15 North, 21–23 North-east, 31–37
 #: East, 41–46 South-central, 50–54 South-west, 61–65 North-west.
 MAINLAND_PROVINCES = frozenset(
@@ -124,10 +124,8 @@ MAINLAND_PROVINCES = frozenset(
 RESIDENT_ID_REGIONS = MAINLAND_PROVINCES | {71, 81, 82, 83}
 #: The earliest birth year a resident ID is accepted with.
 EARLIEST_BIRTH_YEAR = 1900
-#: GB 32100-2015: the 31 characters of a unified social credit code (no I, O, S, V, Z)
-#: and the weights 3^i mod 31 of its check character.
+#: GB 32100-2015: the 31 characters of a unified social credit code (no I, O, S, V, Z).
 CREDIT_CODE_ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
-_CREDIT_WEIGHTS = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28)
 _CREDIT_FORMAT = re.compile(r"[0-9A-HJ-NPQRTUWXY]{2}[0-9]{6}[0-9A-HJ-NPQRTUWXY]{10}")
 
 
@@ -144,9 +142,14 @@ class IdProblem:
 
 
 def resident_id_check_character(body: str) -> str:
-    """ISO 7064 MOD 11-2 check character of the first 17 digits of a resident ID."""
-    total = sum(int(d) * w for d, w in zip(body[:17], _ID_WEIGHTS, strict=True))
-    return _ID_CHECK[total % 11]
+    """ISO 7064 MOD 11-2 check character of the first 17 digits of a resident ID.
+
+    Computed by ``stdnum.cn.ric``, which expects the whole number and ignores its last
+    character: a placeholder stands in for the check character not yet known.
+    """
+    if not re.fullmatch(r"[0-9]{17}", body[:17]):
+        raise ValueError(f"a resident ID begins with 17 digits, not {body[:17]!r}")
+    return ric.calc_check_digit(body[:17] + "?")
 
 
 def resident_id_problem(number: str, today: date) -> IdProblem | None:
@@ -159,7 +162,10 @@ def resident_id_problem(number: str, today: date) -> IdProblem | None:
 
     Checked in order: 17 digits and a digit or X (``resident_id_format``), a province-level
     region code (``resident_id_region``), a real birth date in [1900-01-01, today]
-    (``resident_id_birth_date``), and the check character (``resident_id_checksum``).
+    (``resident_id_birth_date``), and the check character (``resident_id_checksum``, by
+    ``stdnum.cn.ric``). ``ric.validate`` itself is not used: it also looks the six-digit
+    county code up in its own table, which refuses the residence permits (81–83) and the
+    foreigners' cards (9…), and its one error per failure could not say which rule broke.
 
     Args:
         number: the normalised number (ASCII, upper case, no spaces).
@@ -182,7 +188,7 @@ def resident_id_problem(number: str, today: date) -> IdProblem | None:
         return IdProblem("resident_id_birth_date", f"出生年份早于{EARLIEST_BIRTH_YEAR}年")
     if birth > today:
         return IdProblem("resident_id_birth_date", "出生日期晚于今天")
-    if resident_id_check_character(number) != number[17]:
+    if ric.calc_check_digit(number) != number[17]:
         return IdProblem("resident_id_checksum", "校验位（第18位）不正确，请核对号码")
     return None
 
@@ -197,11 +203,15 @@ def resident_id_is_valid(number: str, today: date | None = None) -> bool:
 
 
 def credit_code_check_character(body: str) -> str:
-    """GB 32100-2015 check character of the first 17 characters of a credit code."""
-    total = sum(
-        CREDIT_CODE_ALPHABET.index(c) * w for c, w in zip(body[:17], _CREDIT_WEIGHTS, strict=True)
-    )
-    return CREDIT_CODE_ALPHABET[-total % 31]
+    """GB 32100-2015 check character of the first 17 characters of a credit code.
+
+    Computed by ``stdnum.cn.uscc``.
+    """
+    if not re.fullmatch(f"[{CREDIT_CODE_ALPHABET}]{{17}}", body[:17]):
+        raise ValueError(
+            f"a credit code begins with 17 of {CREDIT_CODE_ALPHABET}, not {body[:17]!r}"
+        )
+    return uscc.calc_check_digit(body[:17])
 
 
 def credit_code_problem(number: str) -> IdProblem | None:
@@ -210,14 +220,17 @@ def credit_code_problem(number: str) -> IdProblem | None:
     The layout is 1 registration-authority character, 1 organisation-type character, the
     6-digit region code of the registering authority, the 9-character organisation code
     and the check character, all from ``CREDIT_CODE_ALPHABET`` (``credit_code_format``);
-    the check character is ``31 - (Σ value·weight mod 31)`` (``credit_code_checksum``).
+    the check character is ``31 - (Σ value·weight mod 31)`` (``credit_code_checksum``, by
+    ``stdnum.cn.uscc``). ``uscc.validate`` itself is not used for the format: it wants
+    digits in the first two places, where GB 32100 allows the letters of other
+    registration authorities (e.g. Y, "other").
     """
     if not _CREDIT_FORMAT.fullmatch(number):
         return IdProblem(
             "credit_code_format",
             "应为18位数字或大写字母（不含 I、O、Z、S、V），第3至8位为行政区划代码（数字）",
         )
-    if credit_code_check_character(number) != number[17]:
+    if uscc.calc_check_digit(number) != number[17]:
         return IdProblem("credit_code_checksum", "校验位（第18位）不正确，请核对代码")
     return None
 

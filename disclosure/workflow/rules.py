@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from disclosure.workflow.fees import FeeScale
+
 
 @dataclass(frozen=True)
 class RuleSet:
@@ -44,10 +46,12 @@ class LocalPolicy:
             business date beside the recording time either way).
         agreed_due_max_days: an Art. 35 agreed date lies at most this many calendar days
             after the decision.
+        fee_scale: how the agency charges where a fee is due (Fee Measures Art. 6).
     """
 
     backdate_working_days: int = 3
     agreed_due_max_days: int = 365
+    fee_scale: FeeScale = FeeScale.BY_VOLUME
 
 
 DEFAULT_POLICY = LocalPolicy()

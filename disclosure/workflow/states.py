@@ -1,7 +1,6 @@
-"""The case workflow as data: states, triggers, who may fire them, and the closed set of outcomes.
+"""The states of a case, the roles of its users and the closed set of reply outcomes.
 
-Read the ``TRANSITIONS`` table top to bottom and you have read the workflow; ``machine.py``
-only turns it into a ``transitions.Machine`` and adds the guards the law requires.
+The triggers that move a case between states are declared in ``triggers.py``.
 """
 
 from __future__ import annotations
@@ -10,7 +9,6 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from disclosure.errors import RuleViolation
-from disclosure.workflow.deadlines import ClockKind
 
 
 class State(StrEnum):
@@ -95,150 +93,6 @@ class Role(StrEnum):
 
 
 ROLE_LABELS = {Role.CLERK: "经办人", Role.SUPERVISOR: "负责人", Role.AUDITOR: "审计监督"}
-
-_CLERKS = frozenset({Role.CLERK, Role.SUPERVISOR})
-_SUPERVISORS = frozenset({Role.SUPERVISOR})
-
-
-@dataclass(frozen=True)
-class TransitionSpec:
-    """One row of the workflow table.
-
-    Attributes:
-        trigger: the trigger name (also the CLI command, with ``-`` for ``_``).
-        sources: states it may fire from.
-        dest: state it leads to; None keeps the state (an internal transition).
-        label: Chinese name of the action.
-        roles: who may fire it.
-        clock: the clock event it records, if any.
-    """
-
-    trigger: str
-    sources: tuple[State, ...]
-    dest: State | None
-    label: str
-    roles: frozenset[Role]
-    clock: ClockKind | None = None
-
-
-_HANDLING_OR_PAUSED = (
-    State.HANDLING,
-    State.CONSULTING_THIRD_PARTY,
-    State.CONSULTING_AGENCY,
-    State.AWAITING_FEE,
-)
-S = State
-TRANSITIONS: tuple[TransitionSpec, ...] = (
-    TransitionSpec("review", (S.REGISTERED,), S.UNDER_REVIEW, "开始审查", _CLERKS),
-    TransitionSpec("accept", (S.UNDER_REVIEW,), S.HANDLING, "受理办理", _CLERKS),
-    TransitionSpec(
-        "request_correction",
-        (S.UNDER_REVIEW,),
-        S.CORRECTION_REQUESTED,
-        "要求补正",
-        _CLERKS,
-        ClockKind.REQUEST_CORRECTION,
-    ),
-    TransitionSpec(
-        "receive_correction",
-        (S.CORRECTION_REQUESTED,),
-        S.HANDLING,
-        "收到补正",
-        _CLERKS,
-        ClockKind.RECEIVE_CORRECTION,
-    ),
-    TransitionSpec(
-        "abandon_correction",
-        (S.CORRECTION_REQUESTED,),
-        S.ABANDONED,
-        "逾期不补正，视为放弃",
-        _CLERKS,
-    ),
-    TransitionSpec(
-        "consult_third_party",
-        (S.HANDLING,),
-        S.CONSULTING_THIRD_PARTY,
-        "征求第三方意见",
-        _CLERKS,
-        ClockKind.CONSULT_THIRD_PARTY,
-    ),
-    TransitionSpec(
-        "third_party_replied",
-        (S.CONSULTING_THIRD_PARTY,),
-        S.HANDLING,
-        "收到第三方意见",
-        _CLERKS,
-        ClockKind.THIRD_PARTY_REPLIED,
-    ),
-    TransitionSpec(
-        "third_party_no_reply",
-        (S.CONSULTING_THIRD_PARTY,),
-        S.HANDLING,
-        "第三方逾期未答复，恢复计时",
-        _CLERKS,
-        ClockKind.THIRD_PARTY_REPLIED,
-    ),
-    TransitionSpec(
-        "consult_agency",
-        (S.HANDLING,),
-        S.CONSULTING_AGENCY,
-        "征求其他机关意见",
-        _CLERKS,
-        ClockKind.CONSULT_AGENCY,
-    ),
-    TransitionSpec(
-        "agency_replied",
-        (S.CONSULTING_AGENCY,),
-        S.HANDLING,
-        "收到其他机关意见",
-        _CLERKS,
-        ClockKind.AGENCY_REPLIED,
-    ),
-    TransitionSpec(
-        "agency_no_reply",
-        (S.CONSULTING_AGENCY,),
-        S.HANDLING,
-        "其他机关逾期未答复（视为同意），恢复计时",
-        _CLERKS,
-        ClockKind.AGENCY_REPLIED,
-    ),
-    TransitionSpec(
-        "issue_fee",
-        (S.HANDLING,),
-        S.AWAITING_FEE,
-        "发出收费通知",
-        _CLERKS,
-        ClockKind.ISSUE_FEE_NOTICE,
-    ),
-    TransitionSpec(
-        "fee_paid", (S.AWAITING_FEE,), S.HANDLING, "收到缴费", _CLERKS, ClockKind.FEE_PAID
-    ),
-    TransitionSpec("abandon_fee", (S.AWAITING_FEE,), S.ABANDONED, "逾期未缴费，视为放弃", _CLERKS),
-    TransitionSpec(
-        "extend", _HANDLING_OR_PAUSED, None, "批准延长答复期限", _SUPERVISORS, ClockKind.EXTEND
-    ),
-    TransitionSpec(
-        "set_due",
-        _HANDLING_OR_PAUSED,
-        None,
-        "另行确定答复期限（第三十五条）",
-        _SUPERVISORS,
-        ClockKind.CUSTOM_DUE,
-    ),
-    TransitionSpec(
-        "draft_reply", (S.UNDER_REVIEW, S.HANDLING), S.REPLY_DRAFTED, "拟写答复", _CLERKS
-    ),
-    # A supervisor may take back an approval until the reply is sent.
-    TransitionSpec(
-        "return_draft", (S.REPLY_DRAFTED, S.REPLY_APPROVED), S.HANDLING, "退回答复", _SUPERVISORS
-    ),
-    TransitionSpec("approve", (S.REPLY_DRAFTED,), S.REPLY_APPROVED, "审核通过答复", _SUPERVISORS),
-    TransitionSpec("send", (S.REPLY_APPROVED,), S.REPLIED, "送达答复", _CLERKS),
-    TransitionSpec("withdraw", tuple(sorted(OPEN_STATES)), S.WITHDRAWN, "申请人撤回申请", _CLERKS),
-    TransitionSpec("archive", (S.REPLIED, S.WITHDRAWN, S.ABANDONED), S.ARCHIVED, "归档", _CLERKS),
-)
-del S
-TRANSITIONS_BY_TRIGGER = {spec.trigger: spec for spec in TRANSITIONS}
 
 
 @dataclass(frozen=True)

@@ -29,7 +29,6 @@ from __future__ import annotations
 import argparse
 import contextlib
 import functools
-import inspect
 import io
 import json
 import os
@@ -821,22 +820,17 @@ class Harness:
         return case_id
 
     def _prepare(self, trigger: str) -> int:
-        from disclosure.services import cases
-        from disclosure.services.letters import LetterInput
-        from disclosure.workflow.states import TRANSITIONS_BY_TRIGGER
+        from disclosure.workflow.triggers import TRIGGERS_BY_NAME
+        from tests.conftest import act
 
         old = trigger in OLD_CASE_TRIGGERS
         day = date(2026, 9, 21) if old else date(2026, 11, 23)
         case_id = self._register(day)
-        sources = [s.value for s in TRANSITIONS_BY_TRIGGER[trigger].sources]
+        sources = [s.value for s in TRIGGERS_BY_NAME[trigger].sources]
         state = next((s for s in PREFERRED_SOURCE.get(trigger, ()) if s in sources), None)
         state = state or next((s for s in sources if s in PATHS), sources[0])
-        accepted = inspect.signature(cases.act).parameters
-        for step, actor, kwargs in PATHS.get(state, []):
-            extra = {k: v for k, v in kwargs.items() if k in accepted}
-            if "letter_input" in extra:
-                extra["letter_input"] = LetterInput(**extra["letter_input"])
-            cases.act(self.app, case_id, step, actor, on=day, today=day, **extra)
+        for step, actor, fields in PATHS.get(state, []):
+            act(self.app, case_id, step, actor, on=day, **fields)
         self.prepared += 1
         return case_id
 
@@ -853,27 +847,27 @@ PATHS: dict[str, list[tuple[str, str, dict[str, Any]]]] = {
     "under_review": [("review", "alice", {})],
     "correction_requested": [
         ("review", "alice", {}),
-        ("request_correction", "alice", {"letter_input": {"items": ("请写明年度",)}}),
+        ("request_correction", "alice", {"items": ("请写明年度",)}),
     ],
     "handling": _HANDLING,
     "consulting_third_party": [
         *_HANDLING,
-        ("consult_third_party", "alice", {"letter_input": {"party": "福州闽江建设工程有限公司"}}),
+        ("consult_third_party", "alice", {"party": "福州闽江建设工程有限公司"}),
     ],
     "consulting_agency": [
         *_HANDLING,
-        ("consult_agency", "alice", {"letter_input": {"party": "示例市财政局"}}),
+        ("consult_agency", "alice", {"party": "示例市财政局"}),
     ],
     "awaiting_fee": [*_HANDLING, ("issue_fee", "alice", {"pages": 120})],
     "reply_drafted": [*_HANDLING, ("draft_reply", "alice", _DRAFT)],
     "reply_approved": [
         *_HANDLING,
-        ("consult_third_party", "alice", {"letter_input": {"party": "福州闽江建设工程有限公司"}}),
+        ("consult_third_party", "alice", {"party": "福州闽江建设工程有限公司"}),
         ("third_party_replied", "alice", {"opinion": "agree"}),
         ("draft_reply", "alice", _DRAFT),
         ("approve", "bob", {}),
     ],
-    "withdrawn": [("withdraw", "alice", {"note": "申请人书面撤回"})],
+    "withdrawn": [("withdraw", "alice", {"reason": "申请人书面撤回"})],
 }
 PREFERRED_SOURCE = {"draft_reply": ("handling",), "archive": ("withdrawn",)}
 #: Triggers that need a window to have run out: their case is prepared two months back.
@@ -896,15 +890,16 @@ TRIGGER_BASELINE: dict[str, str] = {
 
 def baseline(h: Harness, command: CommandSpec) -> dict[str, str | list[str] | None]:
     """Valid values for every parameter of ``command`` (None leaves it out)."""
-    from disclosure.workflow.states import TRANSITIONS_BY_TRIGGER, Role
+    from disclosure.workflow.states import Role
+    from disclosure.workflow.triggers import TRIGGERS_BY_NAME
 
     name = command.name
     trigger = command.path[-1].replace("-", "_") if command.path[0] == "case" else ""
     values: dict[str, str | list[str] | None] = {}
     for p in command.params:
         value: str | list[str] | None = None
-        if trigger in TRANSITIONS_BY_TRIGGER:
-            spec = TRANSITIONS_BY_TRIGGER[trigger]
+        if trigger in TRIGGERS_BY_NAME:
+            spec = TRIGGERS_BY_NAME[trigger]
             if p.name == "case_id":
                 value = str(h.case_for(trigger))
             elif p.name == "as_user":

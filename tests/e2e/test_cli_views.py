@@ -13,8 +13,8 @@ from sqlalchemy import select
 
 from disclosure.config import Settings
 from disclosure.models.tables import AuditEvent
-from disclosure.services import cases
 from disclosure.services.unit_of_work import App
+from tests.conftest import act
 from tests.e2e import test_cli as base
 
 
@@ -37,8 +37,8 @@ def test_the_trail_shows_local_time_business_date_chinese_step_and_who(cli: base
     # A supervisor records a step weeks late, with a reason: the trail marks it 补录.
     cli("case", "accept", case, "--as", "bob", "--on", "2026-11-24")
     app = App.open(Settings.from_env(database_url=cli.env["DISCLOSURE_DATABASE_URL"]))
-    cases.act(app, int(case), "extend", "bob", on=date(2026, 11, 24), today=date(2026, 12, 22),
-              days=5, note="档案在外地", backdate_reason="纸质审批单补录")  # fmt: skip
+    act(app, int(case), "extend", "bob", on=date(2026, 11, 24), today=date(2026, 12, 22),
+              days=5, reason="档案在外地", backdate_reason="纸质审批单补录")  # fmt: skip
     shown = cli("case", "show", case, DISCLOSURE_TODAY="2026-12-22").stdout
     assert "记录时间（北京时间）" in shown and "办理日期" in shown and "UTC" not in shown
     with app.uow() as uow:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 from pathlib import Path
-from typing import Any
 
 import pytest
 from sqlalchemy import func, select
@@ -15,16 +14,10 @@ from disclosure.scheduler import run_scan
 from disclosure.services import cases
 from disclosure.services.alerts import ics_feed, open_alerts
 from disclosure.services.audit import verify_snapshot
-from disclosure.services.letters import LetterInput
 from disclosure.services.unit_of_work import App
-from tests.conftest import TODAY, application
+from tests.conftest import TODAY, act, application
 
 D = date.fromisoformat
-
-
-def act(app: App, case_id: int, trigger: str, actor: str, on: str, **kwargs: Any) -> None:
-    """Each step recorded on its own day (a back-dated step needs a supervisor and a reason)."""
-    cases.act(app, case_id, trigger, actor, on=D(on), today=D(on), **kwargs)
 
 
 def scan(app: App, today: date) -> None:
@@ -99,7 +92,7 @@ def test_alerts_clear_when_the_case_moves_on_or_the_limit_moves(app: App) -> Non
     act(app, case_id, "accept", "alice", "2026-11-03")
     scan(app, D("2026-11-24"))  # due 2026-11-30: approaching
     assert open_conditions(app, case_id) == {"reply_approaching": D("2026-11-30")}
-    act(app, case_id, "extend", "bob", "2026-11-24", days=10, note="需调档")
+    act(app, case_id, "extend", "bob", "2026-11-24", days=10, reason="需调档")
     scan(app, D("2026-11-24"))  # the limit moved: the old alert clears, nothing new is near
     assert open_conditions(app, case_id) == {}
     scan(app, D("2026-12-08"))
@@ -133,7 +126,7 @@ def test_ended_windows_propose_the_legal_next_step_and_never_take_it(
             "request_correction",
             "alice",
             "2026-10-09",
-            letter_input=LetterInput(items=["x"]),
+            items=["x"],
         )
     else:
         act(app, case_id, "accept", "alice", "2026-10-09")
@@ -147,7 +140,7 @@ def test_ended_windows_propose_the_legal_next_step_and_never_take_it(
                 trigger,
                 "alice",
                 "2026-10-12",
-                letter_input=LetterInput(party="某公司"),
+                party="某公司",
             )
     state = cases.get_case(app, case_id).state
     with app.uow() as uow:
@@ -185,7 +178,7 @@ def test_correction_notice_alert_warns_two_working_days_ahead(app: App) -> None:
         "request_correction",
         "alice",
         "2026-11-10",
-        letter_input=LetterInput(items=["x"]),
+        items=["x"],
     )
     scan(app, D("2026-11-10"))
     assert "correction_notice_approaching" not in open_conditions(app, case_id)

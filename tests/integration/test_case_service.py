@@ -21,11 +21,10 @@ from disclosure.errors import (
 from disclosure.models.tables import AuditEvent, Case, ClockEventRow
 from disclosure.services import cases
 from disclosure.services.audit import GENESIS, verify, verify_snapshot
-from disclosure.services.letters import LetterInput
 from disclosure.services.unit_of_work import App
 from disclosure.workflow.deadlines import compute_limits
 from disclosure.workflow.states import State
-from tests.conftest import TODAY, application
+from tests.conftest import TODAY, act, application
 
 D = date.fromisoformat
 
@@ -36,21 +35,21 @@ FULL_CASE: list[tuple[str, str, str, dict[str, Any]]] = [
         "request_correction",
         "alice",
         "2026-06-08",
-        {"letter_input": LetterInput(items=["请写明所需审计报告的年度", "请说明项目名称"])},
+        {"items": (["请写明所需审计报告的年度", "请说明项目名称"])},
     ),
     ("receive_correction", "alice", "2026-06-17", {}),
     (
         "consult_third_party",
         "alice",
         "2026-06-18",
-        {"letter_input": LetterInput(party="福州闽江建设工程有限公司")},
+        {"party": ("福州闽江建设工程有限公司")},
     ),
     ("third_party_replied", "alice", "2026-06-18", {"opinion": "agree"}),
-    ("consult_agency", "carol", "2026-06-18", {"letter_input": LetterInput(party="示例市财政局")}),
+    ("consult_agency", "carol", "2026-06-18", {"party": ("示例市财政局")}),
     ("agency_replied", "carol", "2026-06-18", {}),
     ("issue_fee", "alice", "2026-06-25", {"pages": 120}),
     ("fee_paid", "alice", "2026-07-15", {}),
-    ("extend", "bob", "2026-07-16", {"days": 8, "note": "涉及多年度档案"}),
+    ("extend", "bob", "2026-07-16", {"days": 8, "reason": "涉及多年度档案"}),
     (
         "draft_reply",
         "alice",
@@ -69,7 +68,7 @@ FULL_CASE: list[tuple[str, str, str, dict[str, Any]]] = [
 
 def drive(app: App, case_id: int, steps: list[tuple[str, str, str, dict[str, Any]]]) -> None:
     for trigger, actor, on, kwargs in steps:
-        cases.act(app, case_id, trigger, actor, on=D(on), today=D(on), **kwargs)
+        act(app, case_id, trigger, actor, on=D(on), today=D(on), **kwargs)
 
 
 def rows(app: App, model: Any, case_id: int) -> int:
@@ -123,14 +122,36 @@ def test_stored_limits_match_the_pure_computation_after_every_step(app: App) -> 
 
 @pytest.mark.parametrize("stop", range(len(FULL_CASE) + 1))
 def test_every_state_survives_a_save_and_reload(app: App, stop: int) -> None:
+    # Where each step of FULL_CASE leads, written out here: the expected state must never be
+    # read back from the database under test.
+    path = [
+        ("review", State.UNDER_REVIEW),
+        ("request_correction", State.CORRECTION_REQUESTED),
+        ("receive_correction", State.HANDLING),
+        ("consult_third_party", State.CONSULTING_THIRD_PARTY),
+        ("third_party_replied", State.HANDLING),
+        ("consult_agency", State.CONSULTING_AGENCY),
+        ("agency_replied", State.HANDLING),
+        ("issue_fee", State.AWAITING_FEE),
+        ("fee_paid", State.HANDLING),
+        ("extend", State.HANDLING),  # an extension keeps the state
+        ("draft_reply", State.REPLY_DRAFTED),
+        ("approve", State.REPLY_APPROVED),
+        ("send", State.REPLIED),
+        ("archive", State.ARCHIVED),
+    ]
+    assert [trigger for trigger, _ in path] == [step[0] for step in FULL_CASE]
+    fired = [trigger for trigger, _ in path[:stop]]
+    expected = path[stop - 1][1] if stop else State.REGISTERED
     case_id = cases.register(app, application(), "alice", TODAY)
     drive(app, case_id, FULL_CASE[:stop])
     app.close()  # drop every pooled connection: the next read comes from disk
     reopened = App.open(app.settings)
     try:
         view = cases.get_case(reopened, case_id)
-        expected = State.REGISTERED if stop == 0 else cases.get_case(app, case_id).state
         assert view.state is expected
+        assert view.version == stop + 1  # registration, then one version per trigger
+        assert [e.trigger for e in view.trail] == ["register", *fired]
         if stop < len(FULL_CASE):
             drive(reopened, case_id, [FULL_CASE[stop]])
     finally:
@@ -153,7 +174,7 @@ def test_refused_triggers_write_nothing(
     case_id = cases.register(app, application(), "alice", TODAY)
     today = TODAY if rule == "not_in_future" else D(on)
     with pytest.raises(error) as caught:
-        cases.act(app, case_id, trigger, actor, on=D(on), today=today, **kwargs)
+        act(app, case_id, trigger, actor, on=D(on), today=today, **kwargs)
     assert caught.value.rule == rule
     assert rows(app, AuditEvent, case_id) == 1
     assert cases.get_case(app, case_id).version == 1
@@ -165,7 +186,7 @@ def test_an_extension_after_the_due_date_is_refused_and_names_the_field(app: App
         app, case_id, [("review", "alice", "2026-06-05", {}), ("accept", "alice", "2026-06-05", {})]
     )
     with pytest.raises(DeadlineError) as caught:
-        cases.act(
+        act(
             app,
             case_id,
             "extend",
@@ -173,11 +194,11 @@ def test_an_extension_after_the_due_date_is_refused_and_names_the_field(app: App
             on=D("2026-07-07"),
             today=D("2026-07-07"),
             days=5,
-            note="量大",
+            reason="量大",
         )
     assert (caught.value.field, caught.value.rule) == ("on", "extension_after_due")
     # The due date itself (2026-07-06) still counts.
-    cases.act(
+    act(
         app,
         case_id,
         "extend",
@@ -185,7 +206,7 @@ def test_an_extension_after_the_due_date_is_refused_and_names_the_field(app: App
         on=D("2026-07-06"),
         today=D("2026-07-06"),
         days=5,
-        note="量大",
+        reason="量大",
     )
 
 
@@ -222,7 +243,7 @@ def test_two_clerks_acting_at_once_one_wins_the_other_gets_a_conflict(app: App) 
     def clerk(name: str) -> None:
         barrier.wait()
         try:
-            cases.act(
+            act(
                 app,
                 case_id,
                 "review",
@@ -247,6 +268,10 @@ def test_two_clerks_acting_at_once_one_wins_the_other_gets_a_conflict(app: App) 
 
 
 def test_concurrent_triggers_never_fork_the_trail(app: App) -> None:
+    INPUTS = {  # noqa: N806
+        "consult_third_party": {"party": "福州闽江建设工程有限公司"},
+        "third_party_replied": {"opinion": "agree"},
+    }
     case_id = cases.register(app, application(), "alice", TODAY)
     drive(
         app, case_id, [("review", "alice", "2026-06-05", {}), ("accept", "alice", "2026-06-05", {})]
@@ -259,15 +284,14 @@ def test_concurrent_triggers_never_fork_the_trail(app: App) -> None:
         barrier.wait()
         for _ in range(5):
             try:
-                cases.act(
+                act(
                     app,
                     case_id,
                     trigger,
                     actor,
                     on=D("2026-06-10"),
                     today=D("2026-06-10"),
-                    letter_input=LetterInput(party="福州闽江建设工程有限公司"),
-                    opinion="agree",
+                    **INPUTS[trigger],
                 )
                 result = "ok"
             except (ConflictError, TransitionNotAllowed) as exc:
@@ -312,9 +336,7 @@ def test_a_failure_at_commit_rolls_back_state_clock_event_and_audit_together(app
             {"c": case_id, "at": app.now(), "h": GENESIS},
         )
     with pytest.raises(ConflictError):
-        cases.act(
-            app, case_id, "issue_fee", "alice", on=D("2026-06-10"), today=D("2026-06-10"), pages=50
-        )
+        act(app, case_id, "issue_fee", "alice", on=D("2026-06-10"), today=D("2026-06-10"), pages=50)
     view = cases.get_case(app, case_id)
     assert view.state is State.HANDLING and view.version == 3
     assert rows(app, ClockEventRow, case_id) == 0
@@ -434,8 +456,8 @@ def test_an_extension_that_changes_no_date_still_advances_version_and_trail(app:
         [
             ("review", "alice", "2026-06-05", {}),
             ("accept", "alice", "2026-06-05", {}),
-            ("set_due", "bob", "2026-06-08", {"until": D("2026-09-30"), "note": "申请量大"}),
-            ("extend", "bob", "2026-06-09", {"days": 5, "note": "需调档"}),
+            ("set_due", "bob", "2026-06-08", {"until": D("2026-09-30"), "reason": "申请量大"}),
+            ("extend", "bob", "2026-06-09", {"days": 5, "reason": "需调档"}),
             (
                 "draft_reply",
                 "alice",

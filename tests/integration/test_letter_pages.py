@@ -10,21 +10,20 @@ import io
 import re
 import subprocess
 from datetime import date
-from typing import Any
 
 import pytest
 from docx import Document
 from pypdf import PdfReader
 
 from disclosure.config import Settings
-from disclosure.letters.kinds import LetterKind
 from disclosure.letters.output import html_to_pdf, render_format
 from disclosure.letters.render import render_html
 from disclosure.models.tables import Letter
 from disclosure.services import cases
-from disclosure.services.letters import LetterInput, list_letters
+from disclosure.services.letters import list_letters
 from disclosure.services.unit_of_work import App
-from tests.conftest import TODAY, application
+from disclosure.workflow.letters import LetterKind
+from tests.conftest import TODAY, act, application
 from tests.unit.test_letter_layout import context, east_asia, letter, reply_html
 
 D = date.fromisoformat
@@ -165,37 +164,33 @@ def test_the_pdf_embeds_the_noto_cjk_faces() -> None:
 # -- every kind, through its trigger ----------------------------------------------------------
 
 
-def act(app: App, case_id: int, trigger: str, actor: str, on: str, **kwargs: Any) -> None:
-    cases.act(app, case_id, trigger, actor, on=D(on), today=D(on), **kwargs)
-
-
 def every_kind(app: App, items: int = 2) -> list[Letter]:
     """One case per path, with typical inputs; every letter kind is issued at least once."""
     ids = []
     case_id = cases.register(app, application(received_on=RECEIVED), "alice", TODAY)
     act(app, case_id, "review", "alice", RECEIVED)
     act(app, case_id, "request_correction", "alice", "2026-11-04",
-        letter_input=LetterInput(items=[f"请写明第{i}项所需报告的年度和项目名称" for i in range(items)]))  # fmt: skip
+        items=[f"请写明第{i}项所需报告的年度和项目名称" for i in range(items)])  # fmt: skip
     act(app, case_id, "abandon_correction", "alice", "2026-11-26")
     ids.append(case_id)
     case_id = cases.register(app, application(received_on=RECEIVED), "alice", TODAY)
     act(app, case_id, "review", "alice", RECEIVED)
     act(app, case_id, "accept", "alice", "2026-11-03")
     act(app, case_id, "consult_third_party", "alice", "2026-11-04",
-        letter_input=LetterInput(party="福州闽江建设工程有限公司"))  # fmt: skip
+        party="福州闽江建设工程有限公司")  # fmt: skip
     act(app, case_id, "third_party_replied", "alice", "2026-11-10", opinion="object",
-        note="第三方不同意公开")  # fmt: skip
+        reason="第三方不同意公开")  # fmt: skip
     act(app, case_id, "consult_agency", "alice", "2026-11-10",
-        letter_input=LetterInput(party="示例市财政局"))  # fmt: skip
+        party="示例市财政局")  # fmt: skip
     act(app, case_id, "agency_replied", "alice", "2026-11-12")
-    act(app, case_id, "extend", "bob", "2026-11-20", days=10, note="涉及多个年度的档案需调阅")
+    act(app, case_id, "extend", "bob", "2026-11-20", days=10, reason="涉及多个年度的档案需调阅")
     act(app, case_id, "draft_reply", "alice", "2026-11-20", outcome="partial",
         reason_code="third_party_rights",
         detail="现将可以公开的部分（审计报告正文第1至12页）随本答复书提供给您；"
                "涉及企业商业秘密的第13至15页不予公开。")  # fmt: skip
     act(app, case_id, "approve", "bob", "2026-11-23")
     act(app, case_id, "send", "carol", "2026-11-24",
-        letter_input=LetterInput(public_interest="涉及公共资金使用，公开有利于社会监督"))  # fmt: skip
+        public_interest="涉及公共资金使用，公开有利于社会监督")  # fmt: skip
     ids.append(case_id)
     case_id = cases.register(app, application(received_on=RECEIVED), "alice", TODAY)
     act(app, case_id, "review", "alice", RECEIVED)
@@ -206,8 +201,8 @@ def every_kind(app: App, items: int = 2) -> list[Letter]:
     act(app, case_id, "review", "alice", RECEIVED)
     act(app, case_id, "accept", "alice", "2026-11-03")
     act(app, case_id, "set_due", "bob", "2026-11-20", until=D("2027-01-29"),
-        note="申请公开的信息涉及七个年度的审计档案，需逐件调阅、审查",
-        letter_input=LetterInput(extra={"consent": "申请人于2026年11月19日书面同意"}))  # fmt: skip
+        reason="申请公开的信息涉及七个年度的审计档案，需逐件调阅、审查",
+        consent="申请人于2026年11月19日书面同意")  # fmt: skip
     act(app, case_id, "draft_reply", "alice", "2026-11-24", outcome="disclose",
         reason_code="provided", detail="现将该报告复印件随本答复书提供给您。")  # fmt: skip
     act(app, case_id, "approve", "bob", "2026-11-24")
@@ -240,8 +235,8 @@ def test_a_correction_notice_with_many_items_keeps_its_footer_with_the_body(app:
     case_id = cases.register(app, application(received_on=RECEIVED), "alice", TODAY)
     act(app, case_id, "review", "alice", RECEIVED)
     act(app, case_id, "request_correction", "alice", "2026-11-04",
-        letter_input=LetterInput(items=[f"请写明第{i}项所需信息的文件名称、文号和形成年度"
-                                        for i in range(1, 19)]))  # fmt: skip
+        items=[f"请写明第{i}项所需信息的文件名称、文号和形成年度"
+                                        for i in range(1, 19)])  # fmt: skip
     with app.uow() as uow:
         found = list_letters(uow.session, case_id)[-1]
     pages = assert_footer_never_alone(render_format(found.html, "pdf"), found.html)

@@ -11,7 +11,6 @@ import subprocess
 import threading
 from datetime import date
 from pathlib import Path
-from typing import Any
 
 import pytest
 from docx import Document
@@ -19,13 +18,6 @@ from sqlalchemy import func, select
 
 from disclosure.config import Settings
 from disclosure.errors import RuleViolation
-from disclosure.letters.kinds import (
-    BASES,
-    REPLY_DECISIONS,
-    REPLY_FINDINGS,
-    REPLY_TITLES,
-    LetterKind,
-)
 from disclosure.letters.output import render_format
 from disclosure.models.tables import Case, ClockEventRow, Letter, LetterCounter
 from disclosure.services import cases
@@ -40,8 +32,15 @@ from disclosure.services.letters import (
 from disclosure.services.unit_of_work import App
 from disclosure.workflow.application import resident_id_is_valid
 from disclosure.workflow.deadlines import Limits, compute_limits
+from disclosure.workflow.letters import (
+    BASES,
+    REPLY_DECISIONS,
+    REPLY_FINDINGS,
+    REPLY_TITLES,
+    LetterKind,
+)
 from disclosure.workflow.states import OUTCOMES, SYSTEM_OUTCOMES
-from tests.conftest import TODAY, application
+from tests.conftest import TODAY, act, application
 
 D = date.fromisoformat
 RECEIVED = "2026-11-02"  # Monday; the reply is due 2026-11-30
@@ -61,11 +60,6 @@ def pdf_text(data: bytes) -> str:
 def docx_text(data: bytes) -> str:
     document = Document(io.BytesIO(data))
     return re.sub(r"\s+", "", "".join(p.text for p in document.paragraphs))
-
-
-def act(app: App, case_id: int, trigger: str, actor: str, on: str, **kwargs: Any) -> None:
-    """Fire a trigger on the day it is done (no back-dating)."""
-    cases.act(app, case_id, trigger, actor, on=D(on), today=D(on), **kwargs)
 
 
 def letter(app: App, case_id: int, kind: str) -> Letter:
@@ -110,14 +104,14 @@ def test_correction_notice_lists_every_item_the_period_and_the_consequence(app: 
     case_id = cases.register(app, application(received_on=RECEIVED), "alice", TODAY)
     act(app, case_id, "review", "alice", "2026-11-02")
     act(app, case_id, "request_correction", "alice", "2026-11-04",
-        letter_input=LetterInput(items=["请写明所需报告的年度", "请写明项目名称"]))  # fmt: skip
+        items=["请写明所需报告的年度", "请写明项目名称"])  # fmt: skip
     assert_printed(letter(app, case_id, "correction"), "补正申请告知书", "请写明所需报告的年度",
                    "请写明项目名称", "2026年11月25日", "第三十条", "视为放弃申请")  # fmt: skip
 
 
 def test_extension_notice_gives_old_and_new_due_dates_length_and_reason(app: App) -> None:
     case_id = handled_case(app)
-    act(app, case_id, "extend", "bob", "2026-11-20", days=10, note="涉及多个年度的档案需调阅")
+    act(app, case_id, "extend", "bob", "2026-11-20", days=10, reason="涉及多个年度的档案需调阅")
     assert_printed(letter(app, case_id, "extension"), "延长答复期限告知书", "2026年11月30日",
                    "2026年12月14日", "延长10个工作日", "涉及多个年度的档案需调阅", "第三十三条第二款")  # fmt: skip
 
@@ -125,13 +119,13 @@ def test_extension_notice_gives_old_and_new_due_dates_length_and_reason(app: App
 def test_consultation_letters_name_the_party_and_the_fifteen_day_window(app: App) -> None:
     case_id = handled_case(app)
     act(app, case_id, "consult_third_party", "alice", "2026-11-04",
-        letter_input=LetterInput(party="福州闽江建设工程有限公司"))  # fmt: skip
+        party="福州闽江建设工程有限公司")  # fmt: skip
     assert_printed(letter(app, case_id, "third_party"), "征求第三方意见书", "福州闽江建设工程有限公司",
                    "15个工作日", "2026年11月25日", "第三十二条", "逾期未提出意见",
                    to_applicant=False)  # fmt: skip
     act(app, case_id, "third_party_replied", "alice", "2026-11-10", opinion="agree")
     act(app, case_id, "consult_agency", "alice", "2026-11-10",
-        letter_input=LetterInput(party="示例市财政局"))  # fmt: skip
+        party="示例市财政局")  # fmt: skip
     assert_printed(letter(app, case_id, "agency_consult"), "征求意见函", "示例市财政局",
                    "第三十四条", "视为同意公开", to_applicant=False)  # fmt: skip
 
@@ -143,8 +137,8 @@ def test_an_agreed_reply_date_is_told_with_the_old_and_new_date_and_the_reason(
     case_id = handled_case(app)
     extra = {"consent": consent} if consent else {}
     act(app, case_id, "set_due", "bob", "2026-11-20", until=D("2027-01-29"),
-        note="申请公开的信息涉及七个年度的审计档案，需逐件调阅、审查。",
-        letter_input=LetterInput(extra=extra))  # fmt: skip
+        reason="申请公开的信息涉及七个年度的审计档案，需逐件调阅、审查。",
+        **extra)  # fmt: skip
     found = letter(app, case_id, "agreed_due")
     assert re.fullmatch(r"示审依申定〔2026〕[1-9]\d*号", found.number)
     assert_printed(found, "另行确定答复期限告知书", "第三十五条", "第三十三条",
@@ -217,7 +211,7 @@ def test_every_reply_cites_its_article_and_the_remedy(app: App, outcome: str, re
     act(app, case_id, "review", "alice", "2026-11-02")
     if reason == "still_unclear":
         act(app, case_id, "request_correction", "alice", "2026-11-03",
-            letter_input=LetterInput(items=["请写明所需信息的名称"]))  # fmt: skip
+            items=["请写明所需信息的名称"])  # fmt: skip
         act(app, case_id, "receive_correction", "alice", "2026-11-10")
     else:
         act(app, case_id, "accept", "alice", "2026-11-03")
@@ -238,14 +232,14 @@ def test_every_reply_cites_its_article_and_the_remedy(app: App, outcome: str, re
 def test_disclosing_over_an_objection_tells_the_third_party(app: App) -> None:
     case_id = handled_case(app)
     act(app, case_id, "consult_third_party", "alice", "2026-11-04",
-        letter_input=LetterInput(party="福州闽江建设工程有限公司"))  # fmt: skip
+        party="福州闽江建设工程有限公司")  # fmt: skip
     act(app, case_id, "third_party_replied", "alice", "2026-11-10", opinion="object",
-        note="第三方不同意公开")  # fmt: skip
+        reason="第三方不同意公开")  # fmt: skip
     act(app, case_id, "draft_reply", "alice", "2026-11-20", outcome="disclose", reason_code="provided",
         detail="现予提供。")  # fmt: skip
     act(app, case_id, "approve", "bob", "2026-11-23")
     act(app, case_id, "send", "carol", "2026-11-24",
-        letter_input=LetterInput(public_interest="涉及公共资金使用，公开有利于社会监督"))  # fmt: skip
+        public_interest="涉及公共资金使用，公开有利于社会监督")  # fmt: skip
     assert_printed(letter(app, case_id, "third_party_decision"), "决定公开告知书（第三方）",
                    "福州闽江建设工程有限公司", "你方不同意公开", "涉及公共资金使用", "第三十二条",
                    to_applicant=False)  # fmt: skip
@@ -262,7 +256,7 @@ def test_abandoned_cases_get_a_closing_notice(
     act(app, case_id, "review", "alice", "2026-10-08")
     if setup == "correction":
         act(app, case_id, "request_correction", "alice", "2026-10-09",
-            letter_input=LetterInput(items=["请写明年度"]))  # fmt: skip
+            items=["请写明年度"])  # fmt: skip
     else:
         act(app, case_id, "accept", "alice", "2026-10-09")
         act(app, case_id, "issue_fee", "alice", "2026-10-12", pages=40)
@@ -298,7 +292,7 @@ def test_a_letter_lacking_a_field_is_refused_by_name_and_nothing_is_recorded(app
         "request_correction",
         "alice",
         "2026-11-03",
-        letter_input=LetterInput(items=["x"]),
+        items=["x"],
     )
     assert letter(app, case_id, "correction").number == "示审依申补〔2026〕1号"
 
@@ -476,7 +470,7 @@ def test_the_public_interest_letter_needs_a_disclosure_over_a_consultation(
     case_id = handled_case(app)
     if outcome == "withhold":
         act(app, case_id, "consult_third_party", "alice", "2026-11-04",
-            letter_input=LetterInput(party="福州闽江建设工程有限公司"))  # fmt: skip
+            party="福州闽江建设工程有限公司")  # fmt: skip
         act(app, case_id, "third_party_replied", "alice", "2026-11-10", opinion="agree")
         draft = {"outcome": "withhold", "reason_code": "third_party_rights"}
     else:
@@ -490,7 +484,7 @@ def test_the_public_interest_letter_needs_a_disclosure_over_a_consultation(
             "send",
             "carol",
             "2026-11-24",
-            letter_input=LetterInput(public_interest="x"),
+            public_interest="x",
         )
     assert (caught.value.field, caught.value.rule) == (
         "public_interest",

@@ -19,18 +19,11 @@ from disclosure.errors import PermissionDenied, RuleViolation
 from disclosure.models.tables import AuditEvent, Case, ClockEventRow, Letter
 from disclosure.services import cases
 from disclosure.services.audit import verify_snapshot
-from disclosure.services.letters import LetterInput
 from disclosure.services.unit_of_work import App
 from disclosure.workflow.states import State
-from tests.conftest import application
+from tests.conftest import act, application
 
 D = date.fromisoformat
-
-
-def act(app: App, case_id: int, trigger: str, actor: str, on: str, **kwargs: Any) -> Any:
-    """Act on the business day itself (no back-dating) unless ``today`` is given."""
-    today = kwargs.pop("today", D(on))
-    return cases.act(app, case_id, trigger, actor, on=D(on), today=today, **kwargs)
 
 
 def counts(app: App) -> dict[str, int]:
@@ -86,7 +79,7 @@ def test_the_approved_draft_is_exactly_what_is_sent(app: App) -> None:
         assert case is not None and case.draft_context is not None
         drafted = json.loads(case.draft_context)
     approved = act(app, case_id, "approve", "bob", "2026-10-15")
-    assert approved.after is State.REPLY_APPROVED
+    assert approved.step.after is State.REPLY_APPROVED
     # The agency renames itself between approval and sending: the letter keeps the approved text.
     app.settings = app.settings.model_copy(update={"agency_name": "示例市审计局（新）"})
     act(app, case_id, "send", "alice", "2026-10-16")
@@ -113,8 +106,8 @@ def test_a_supervisor_takes_back_an_approval_and_the_clerk_redrafts(app: App) ->
         reason_code="provided", detail="现提供该报告全文。",
     )  # fmt: skip
     act(app, case_id, "approve", "bob", "2026-10-15")
-    step = act(app, case_id, "return_draft", "bob", "2026-10-15", note="附件不全")
-    assert (step.before, step.after) == (State.REPLY_APPROVED, State.HANDLING)
+    step = act(app, case_id, "return_draft", "bob", "2026-10-15", reason="附件不全")
+    assert (step.step.before, step.step.after) == (State.REPLY_APPROVED, State.HANDLING)
     view = cases.get_case(app, case_id)
     assert view.approved_by is None and view.outcome is None
     act(
@@ -138,11 +131,11 @@ def test_a_clerk_cannot_backdate_an_extension_weeks_after_the_due_date(app: App)
     before = counts(app)
     with pytest.raises(PermissionDenied) as exc:
         act(app, case_id, "consult_agency", "alice", "2026-10-14", today=D("2026-11-24"),
-            letter_input=LetterInput(party="示例市财政局"))  # fmt: skip
+            party="示例市财政局")  # fmt: skip
     assert exc.value.rule == "backdated_needs_supervisor"
     with pytest.raises(RuleViolation) as exc2:
         act(app, case_id, "extend", "bob", "2026-11-02", today=D("2026-11-24"), days=5,
-            note="档案量大")  # fmt: skip
+            reason="档案量大")  # fmt: skip
     assert exc2.value.field == "backdate_reason"
     assert counts(app) == before
 
@@ -150,7 +143,7 @@ def test_a_clerk_cannot_backdate_an_extension_weeks_after_the_due_date(app: App)
 def test_a_supervisors_late_entry_keeps_business_date_and_reason_in_the_trail(app: App) -> None:
     case_id = handling(app)
     act(app, case_id, "extend", "bob", "2026-11-06", today=D("2026-11-24"), days=5,
-        note="档案量大", backdate_reason="纸质审批单当日已签发，系统录入延迟")  # fmt: skip
+        reason="档案量大", backdate_reason="纸质审批单当日已签发，系统录入延迟")  # fmt: skip
     last = trail(app, case_id)[-1]
     payload = json.loads(last.payload)
     assert payload["on"] == "2026-11-06"
@@ -179,8 +172,8 @@ def test_a_second_fee_notice_after_payment_is_refused(app: App) -> None:
 def test_an_agreed_due_date_issues_a_letter_recording_the_agreement(app: App) -> None:
     case_id = handling(app)
     act(app, case_id, "set_due", "bob", "2026-10-20", until=D("2027-01-29"),
-        note="申请涉及近十年全部审计档案，数量巨大",
-        letter_input=LetterInput(extra={"consent": "申请人于2026年10月19日书面同意"}))  # fmt: skip
+        reason="申请涉及近十年全部审计档案，数量巨大",
+        consent="申请人于2026年10月19日书面同意")  # fmt: skip
     with app.uow() as uow:
         letter = uow.session.scalars(
             select(Letter).where(Letter.case_id == case_id, Letter.kind == "agreed_due")
@@ -198,10 +191,10 @@ HUGE = "长" * 100_000
 @pytest.mark.parametrize(
     ("trigger", "state_steps", "kwargs", "field"),
     [
-        ("withdraw", [], {"note": HUGE}, "reason"),
-        ("consult_third_party", [], {"letter_input": LetterInput(party=HUGE)}, "party"),
-        ("consult_third_party", [], {"letter_input": LetterInput(party="公司\u202e")}, "party"),
-        ("extend", [], {"days": 5, "note": "档案\x1b[31m"}, "reason"),
+        ("withdraw", [], {"reason": HUGE}, "reason"),
+        ("consult_third_party", [], {"party": (HUGE)}, "party"),
+        ("consult_third_party", [], {"party": ("公司\u202e")}, "party"),
+        ("extend", [], {"days": 5, "reason": "档案\x1b[31m"}, "reason"),
         (
             "draft_reply",
             [],
@@ -245,12 +238,12 @@ def test_correction_items_are_bounded_in_number_and_length(app: App) -> None:
     act(app, case_id, "review", "alice", "2026-10-12")
     with pytest.raises(RuleViolation) as exc:
         act(app, case_id, "request_correction", "alice", "2026-10-13",
-            letter_input=LetterInput(items=[f"事项{i}" for i in range(21)]))  # fmt: skip
-    assert (exc.value.field, exc.value.rule) == ("item", "max_items")
+            items=[f"事项{i}" for i in range(21)])  # fmt: skip
+    assert (exc.value.field, exc.value.rule) == ("items", "max_items")
     with pytest.raises(RuleViolation) as exc:
         act(app, case_id, "request_correction", "alice", "2026-10-13",
-            letter_input=LetterInput(items=["请写明年度", HUGE]))  # fmt: skip
-    assert (exc.value.field, exc.value.rule) == ("item", "max_length")
+            items=["请写明年度", HUGE])  # fmt: skip
+    assert (exc.value.field, exc.value.rule) == ("items", "max_length")
 
 
 # -- 12. fee and reply timing in the case view ---------------------------------------------
@@ -285,7 +278,7 @@ def test_the_public_interest_letter_needs_an_objection_not_just_a_consultation(
 ) -> None:
     case_id = handling(app)
     act(app, case_id, "consult_third_party", "alice", "2026-10-13",
-        letter_input=LetterInput(party="福州闽江建设工程有限公司"))  # fmt: skip
+        party="福州闽江建设工程有限公司")  # fmt: skip
     act(app, case_id, "third_party_replied", "alice", "2026-10-15", opinion="agree")
     with app.uow() as uow:
         row = uow.session.scalars(
@@ -299,7 +292,7 @@ def test_the_public_interest_letter_needs_an_objection_not_just_a_consultation(
     act(app, case_id, "approve", "bob", "2026-10-16")
     with pytest.raises(RuleViolation) as exc:
         act(app, case_id, "send", "alice", "2026-10-19",
-            letter_input=LetterInput(public_interest="涉及公共资金使用"))  # fmt: skip
+            public_interest="涉及公共资金使用")  # fmt: skip
     assert exc.value.rule == "no_objection_to_override"
 
 

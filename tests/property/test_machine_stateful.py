@@ -20,17 +20,11 @@ from hypothesis.stateful import (
 )
 
 from disclosure.calendar_source import load_calendar
-from disclosure.errors import DisclosureError, PermissionDenied, TransitionNotAllowed
+from disclosure.errors import DisclosureError, PermissionDenied, RuleViolation, TransitionNotAllowed
 from disclosure.workflow.deadlines import ClockKind
 from disclosure.workflow.machine import Actor, CaseFacts, Command, Step, available_triggers, fire
-from disclosure.workflow.states import (
-    CLOSED_STATES,
-    OUTCOMES,
-    TRANSITIONS,
-    TRANSITIONS_BY_TRIGGER,
-    Role,
-    State,
-)
+from disclosure.workflow.states import CLOSED_STATES, OUTCOMES, Role, State
+from disclosure.workflow.triggers import TRIGGERS_BY_NAME, parse_input
 
 CAL = load_calendar()
 ACTORS = [
@@ -39,7 +33,7 @@ ACTORS = [
     Actor("bob", Role.SUPERVISOR),
     Actor("dan", Role.AUDITOR),
 ]
-TRIGGERS = [spec.trigger for spec in TRANSITIONS]
+TRIGGERS = list(TRIGGERS_BY_NAME)
 WITH_OUTCOME = frozenset(
     {
         State.REPLY_DRAFTED,
@@ -96,7 +90,10 @@ class CaseMachine(RuleBasedStateMachine):
     ) -> None:
         on = self.today + timedelta(days=shift)
         until = None if until_in is None else on + timedelta(days=until_in)
-        self._apply(Command(trigger, actor, on, days, until, outcome, reason, note))
+        self._given(
+            trigger, actor, on,
+            days=days, until=until, outcome=outcome, reason_code=reason, reason=note,
+        )  # fmt: skip
 
     @precondition(lambda self: bool(available_triggers(self.facts.state)))
     @rule(data=st.data(), shift=st.integers(0, 10), days=st.integers(1, 20))
@@ -105,16 +102,31 @@ class CaseMachine(RuleBasedStateMachine):
         menu = [t for t in available_triggers(self.facts.state) if t != "withdraw"]
         trigger = data.draw(st.sampled_from(menu or ["withdraw"]))
         # Clerk work by clerks, so that the supervisor is free to approve their drafts.
-        roles = TRANSITIONS_BY_TRIGGER[trigger].roles - {Role.SUPERVISOR} or {Role.SUPERVISOR}
+        roles = TRIGGERS_BY_NAME[trigger].roles - {Role.SUPERVISOR} or {Role.SUPERVISOR}
         actor = data.draw(st.sampled_from([a for a in ACTORS if a.role in roles]))
         outcome = data.draw(st.sampled_from(list(OUTCOMES)))
         reason = data.draw(st.sampled_from(list(OUTCOMES[outcome].reasons)))
         on = self.today + timedelta(days=shift)
         until = on + timedelta(days=data.draw(st.integers(30, 120)))
         opinion = data.draw(st.sampled_from(["agree", "object"]))
-        self._apply(
-            Command(trigger, actor, on, days, until, outcome, reason, "理由", opinion=opinion)
-        )
+        self._given(
+            trigger, actor, on, days=days, until=until, outcome=outcome, reason_code=reason,
+            reason="理由", opinion=opinion, pages=120,
+        )  # fmt: skip
+
+    def _given(self, trigger: str, actor: Actor, on: date, **given: object) -> None:
+        """Fire ``trigger`` with those of ``given`` it takes; an input refused as it is
+        parsed must name its field and rule, and changes nothing."""
+        spec = TRIGGERS_BY_NAME.get(trigger)
+        taken = spec.input.model_fields if spec is not None else {}
+        fields = {k: v for k, v in given.items() if v is not None and k in taken}
+        try:
+            command = Command(parse_input(trigger, fields), actor, on)
+        except RuleViolation as exc:
+            assert exc.field and exc.rule, exc
+            assert spec is None or exc.field in taken, exc
+            return
+        self._apply(command)
 
     def _apply(self, command: Command) -> None:
         before = self.facts
@@ -132,8 +144,8 @@ class CaseMachine(RuleBasedStateMachine):
     # --- what a refusal and a step must look like ------------------------------------------
 
     def _check_refusal(self, before: CaseFacts, command: Command, exc: DisclosureError) -> None:
-        spec = TRANSITIONS_BY_TRIGGER.get(command.trigger)
-        if spec is None or before.state not in spec.sources:
+        spec = TRIGGERS_BY_NAME[command.trigger]
+        if before.state not in spec.sources:
             assert isinstance(exc, TransitionNotAllowed)
             assert (exc.state, exc.trigger) == (before.state.value, command.trigger)
         elif command.actor.role not in spec.roles:
@@ -143,7 +155,7 @@ class CaseMachine(RuleBasedStateMachine):
             assert exc.rule and exc.field, exc  # a guard names its field and rule
 
     def _check_step(self, before: CaseFacts, command: Command, step: Step) -> None:
-        spec = TRANSITIONS_BY_TRIGGER[command.trigger]
+        spec = TRIGGERS_BY_NAME[command.trigger]
         assert before.state in spec.sources
         assert command.actor.role in spec.roles
         assert step.before is before.state
@@ -213,7 +225,11 @@ class CaseMachine(RuleBasedStateMachine):
         for trigger in TRIGGERS:
             if trigger in expected:
                 continue
-            command = Command(trigger, ACTORS[2], self.today, 5, None, None, None, "理由")
+            fields = {"reason": "理由", "days": 5, "until": self.today, "opinion": "agree",
+                      "outcome": "disclose", "reason_code": "provided"}  # fmt: skip
+            taken = TRIGGERS_BY_NAME[trigger].input.model_fields
+            given = {k: v for k, v in fields.items() if k in taken}
+            command = Command(parse_input(trigger, given), ACTORS[2], self.today)
             try:
                 fire(self.facts, command, CAL)
             except TransitionNotAllowed:

@@ -16,11 +16,11 @@ from docx.opc.constants import RELATIONSHIP_TYPE
 from docx.oxml.ns import qn
 
 from disclosure.errors import ConfigurationError, RuleViolation
-from disclosure.letters.kinds import BASES, KINDS, REPLY_DECISIONS, REPLY_FINDINGS, LetterKind
 from disclosure.letters.output import html_to_docx
 from disclosure.letters.render import render_html
 from disclosure.services.letters import due_sentence, normalise_number
 from disclosure.workflow.deadlines import Limit
+from disclosure.workflow.letters import BASES, KINDS, REPLY_DECISIONS, REPLY_FINDINGS, LetterKind
 
 
 def context(**blocks: Any) -> dict[str, Any]:

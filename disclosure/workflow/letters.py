@@ -1,4 +1,7 @@
-"""Every letter of the workflow (letters.md) and the legal text each reply reason cites."""
+"""Every letter of the workflow (letters.md) and the legal text each reply reason cites.
+
+Which trigger issues which letter is declared with the trigger, in ``triggers.py``.
+"""
 
 from __future__ import annotations
 
@@ -20,25 +23,38 @@ class LetterKind(StrEnum):
 
 
 @dataclass(frozen=True)
-class KindInfo:
+class LetterType:
+    """A kind of letter: its stored code, title, 文号 character and template.
+
+    A trigger may declare a letter type of its own (``triggers.py``); ``KINDS`` holds those
+    the core workflow issues.
+    """
+
+    kind: str
     title: str
     code: str  # one character after the agency prefix, so 文号 differ across kinds
     template: str
 
 
-KINDS: dict[LetterKind, KindInfo] = {
-    LetterKind.RECEIPT: KindInfo("政府信息公开申请登记回执", "登", "receipt.html.j2"),
-    LetterKind.CORRECTION: KindInfo("补正申请告知书", "补", "correction.html.j2"),
-    LetterKind.EXTENSION: KindInfo("延长答复期限告知书", "延", "extension.html.j2"),
-    LetterKind.THIRD_PARTY: KindInfo("征求第三方意见书", "征", "third_party.html.j2"),
-    LetterKind.THIRD_PARTY_DECISION: KindInfo(
-        "决定公开告知书（第三方）", "决", "third_party_decision.html.j2"
-    ),
-    LetterKind.AGENCY_CONSULT: KindInfo("征求意见函", "函", "agency_consult.html.j2"),
-    LetterKind.FEE: KindInfo("信息处理费收费通知书", "费", "fee.html.j2"),
-    LetterKind.REPLY: KindInfo("政府信息公开申请答复书", "答", "reply_{outcome}.html.j2"),
-    LetterKind.CLOSING: KindInfo("终止处理告知书", "终", "closing.html.j2"),
-    LetterKind.AGREED_DUE: KindInfo("另行确定答复期限告知书", "定", "agreed_due.html.j2"),
+KINDS: dict[str, LetterType] = {
+    t.kind: t
+    for t in (
+        LetterType(LetterKind.RECEIPT, "政府信息公开申请登记回执", "登", "receipt.html.j2"),
+        LetterType(LetterKind.CORRECTION, "补正申请告知书", "补", "correction.html.j2"),
+        LetterType(LetterKind.EXTENSION, "延长答复期限告知书", "延", "extension.html.j2"),
+        LetterType(LetterKind.THIRD_PARTY, "征求第三方意见书", "征", "third_party.html.j2"),
+        LetterType(
+            LetterKind.THIRD_PARTY_DECISION,
+            "决定公开告知书（第三方）",
+            "决",
+            "third_party_decision.html.j2",
+        ),
+        LetterType(LetterKind.AGENCY_CONSULT, "征求意见函", "函", "agency_consult.html.j2"),
+        LetterType(LetterKind.FEE, "信息处理费收费通知书", "费", "fee.html.j2"),
+        LetterType(LetterKind.REPLY, "政府信息公开申请答复书", "答", "reply_{outcome}.html.j2"),
+        LetterType(LetterKind.CLOSING, "终止处理告知书", "终", "closing.html.j2"),
+        LetterType(LetterKind.AGREED_DUE, "另行确定答复期限告知书", "定", "agreed_due.html.j2"),
+    )
 }
 
 #: Reply titles by outcome; 不予处理 is a 告知书, not a 答复书 (letters.md).
@@ -49,20 +65,6 @@ REPLY_TITLES = {
     "cannot_provide": "政府信息公开申请答复书（无法提供）",
     "not_handled": "政府信息公开申请告知书（不予处理）",
     "other": "政府信息公开申请处理告知书",
-}
-
-#: Which trigger issues which letter, in the trigger's own transaction.
-LETTER_FOR_TRIGGER: dict[str, LetterKind] = {
-    "register": LetterKind.RECEIPT,
-    "request_correction": LetterKind.CORRECTION,
-    "extend": LetterKind.EXTENSION,
-    "consult_third_party": LetterKind.THIRD_PARTY,
-    "consult_agency": LetterKind.AGENCY_CONSULT,
-    "issue_fee": LetterKind.FEE,
-    "send": LetterKind.REPLY,
-    "abandon_correction": LetterKind.CLOSING,
-    "abandon_fee": LetterKind.CLOSING,
-    "set_due": LetterKind.AGREED_DUE,
 }
 
 
