@@ -39,12 +39,14 @@ postgres:
 
 test: $(STAMP) system-deps postgres
 	$(BIN)/ruff check disclosure tests bench
+	$(BIN)/lint-imports --no-cache --no-logo
 	$(BIN)/mypy disclosure
 	DISCLOSURE_TEST_POSTGRES_URL=$(PG_URL) $(BIN)/pytest -q -n auto --dist worksteal --durations=15
 
 lint: $(STAMP)
 	$(BIN)/ruff check disclosure tests bench
 	$(BIN)/ruff format --check disclosure tests bench
+	$(BIN)/lint-imports --no-cache --no-logo
 	$(BIN)/mypy disclosure
 
 bench: $(STAMP) system-deps postgres

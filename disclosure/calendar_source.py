@@ -109,11 +109,27 @@ def load_calendar(override: Path | None = None) -> WorkingCalendar:
     The override file is read on every call and the calendar is cached by its content, so an
     edited file takes effect in a long-running process (building one takes ~30 ms).
     """
-    return _build_calendar(override, _override_bytes(override) if override else None)
+    return build_calendar(override, read_override(override))
+
+
+def read_override(override: Path | None) -> bytes | None:
+    """The override file's content (None without a file), what ``build_calendar`` takes.
+
+    Raises:
+        ConfigurationError: the file is missing or unreadable.
+    """
+    return _override_bytes(override) if override is not None else None
 
 
 @lru_cache(maxsize=8)
-def _build_calendar(override: Path | None, content: bytes | None) -> WorkingCalendar:
+def build_calendar(override: Path | None, content: bytes | None) -> WorkingCalendar:
+    """The calendar from the package's holidays and ``content``, the override file's bytes.
+
+    Cached by path and content: the same content always gives the same calendar object.
+
+    Raises:
+        ConfigurationError: the override content is not a valid override file.
+    """
     source = package_source()
     holidays = {d: _CHINESE_NAMES.get(n, n) for d, n in constants.holidays.items()}
     workdays = {d: f"{_CHINESE_NAMES.get(n, n)}调休上班" for d, n in constants.workdays.items()}

@@ -8,7 +8,7 @@ from functools import cached_property
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from pydantic import Field, ValidationError, field_validator
+from pydantic import Field, PrivateAttr, ValidationError, field_validator
 from pydantic_core import ErrorDetails
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy.engine import make_url
@@ -126,6 +126,9 @@ class Settings(BaseSettings):
     duplicate_window_days: int = Field(default=30, ge=0, le=366)
     number_with_di: bool = False
 
+    # The calendar built for this object, with the override path and content it came from.
+    _calendar: tuple[Path | None, bytes | None, WorkingCalendar] | None = PrivateAttr(None)
+
     @field_validator("database_url")
     @classmethod
     def _known_database(cls, value: str) -> str:
@@ -185,10 +188,25 @@ class Settings(BaseSettings):
 
     @property
     def calendar(self) -> WorkingCalendar:
-        """Not cached here: ``load_calendar`` caches by the override file's content."""
-        from disclosure.calendar_source import load_calendar
+        """The working calendar, built once for this object (and its override file's content).
 
-        return load_calendar(self.calendar_override)
+        Without an override file, the first use builds it and every later use returns that
+        object. With one, each use re-reads the file (it is small) and rebuilds only if its
+        content changed, so an office that edits the file in place sees it applied by the
+        next scan of a long-running process, without a restart.
+
+        Raises:
+            ConfigurationError: the override file is missing, unreadable or invalid.
+        """
+        from disclosure.calendar_source import build_calendar, read_override
+
+        override = self.calendar_override
+        content = read_override(override)
+        built = self._calendar
+        if built is None or built[:2] != (override, content):
+            built = (override, content, build_calendar(override, content))
+            self._calendar = built
+        return built[2]
 
 
 def _shown(value: object) -> str:

@@ -10,7 +10,7 @@ in proportion to the alerts, not to the number of cases.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any, cast
 
 from sqlalchemy import CursorResult, and_, bindparam, or_, select, text
@@ -329,10 +329,28 @@ _LIMIT_LABELS = {
 }
 
 
-def ics_feed(session: Session, settings: Settings, today: date, days: int = 60) -> bytes:
-    """An iCalendar feed of every open case's limits in the next ``days`` calendar days."""
+def ics_feed(
+    session: Session,
+    settings: Settings,
+    today: date,
+    days: int = 60,
+    *,
+    now: datetime | None = None,
+) -> bytes:
+    """An iCalendar feed of every open case's limits in the next ``days`` calendar days.
+
+    Args:
+        now: when the feed is generated (pass ``App.now()``); default: the system clock.
+            RFC 5545 wants each event's DTSTAMP in UTC, so it is written as ``…Z``.
+
+    Raises:
+        ValueError: ``now`` is naive (its offset from UTC is unknown).
+    """
     from icalendar import Calendar, Event
 
+    if now is not None and now.tzinfo is None:
+        raise ValueError(f"ics_feed needs an aware 'now', got the naive {now!r}")
+    stamp = (datetime.now(UTC) if now is None else now).astimezone(UTC)
     feed = Calendar()
     feed.add("prodid", "-//disclosure//time limits//ZH")
     feed.add("version", "2.0")
@@ -354,7 +372,7 @@ def ics_feed(session: Session, settings: Settings, today: date, days: int = 60) 
             event.add("summary", f"{label}：案件{case.id}（{mask_name(name, kind)}）")
             event.add("dtstart", due)
             event.add("dtend", due + timedelta(days=1))
-            event.add("dtstamp", datetime(today.year, today.month, today.day))
+            event.add("dtstamp", stamp)
             if case.limits_provisional:
                 event.add("description", "临时日期：所在年度节假日尚未公布")
             feed.add_component(event)

@@ -1,8 +1,9 @@
 """The tamper-evident trail: every change appends an event hash-chained to the case's previous one.
 
-hash = SHA-256 over the canonical JSON (sorted keys, no spaces, UTF-8) of the event's fields
-and the previous event's hash. Event ``seq`` n is written by the change that brings the case
-to version n, so removing the newest event is as visible as changing an old one. Each event's
+hash = SHA-256 over the canonical JSON of the event's fields and the previous event's hash
+(from scheme 4 on, RFC 8785's JSON Canonicalization Scheme; before, sorted keys, no spaces,
+UTF-8). Event ``seq`` n is written by the change that brings the case to version n, so
+removing the newest event is as visible as changing an old one. Each event's
 payload also carries a snapshot of the case row it produced and the clock event it added;
 the registration event carries a fingerprint of the application. ``verify`` compares those
 with the rows, so editing a case, an applicant or a clock event directly is detected too.
@@ -14,6 +15,16 @@ raises false tamper alarms (issue #27):
 * 1 (revision 0001): the clock-event record is ``kind, on, days, until``.
 * 2 (0002–0004): the record adds ``party, fee_amount, fee_scale, fee_quantity``.
 * 3 (0005 on): the record adds ``opinion``, and the hash covers ``scheme`` itself.
+* 4: what is recorded is as in 3, but the canonical JSON that is hashed (the event and the
+  application fingerprint) is RFC 8785's (``rfc8785.dumps``) instead of ``json.dumps`` with
+  sorted keys, which is what Python happens to print, not a standard another program can
+  reproduce. For this trail's data (ASCII keys, text, small integers) the two print the
+  same bytes, but only JCS defines them: key order by UTF-16 code units, escapes, numbers.
+  JCS has no ``default=str`` fallback, so dates and decimals are turned into text
+  explicitly (``_plain``), and anything else that is not JSON is refused when written.
+  Floats are refused too (amounts are recorded as text): JCS prints 1e16 as
+  ``10000000000000000``, which Python reads back as an integer JCS refuses, so a float
+  could make an event that its own hash cannot be recomputed for.
 
 Editing the ``scheme`` column cannot weaken verification: from scheme 3 on it is hashed, so
 changing it breaks the hash; an event below 3 is verified by the scheme its hash-covered
@@ -21,18 +32,21 @@ payload shows (the keys of its clock-event record), and a stored value that disa
 an old scheme after a newer one in the same chain, is reported. A column a scheme did not
 record must be empty in the row (it did not exist when the event was written), so fields
 added later cannot be filled in unnoticed. Any change to what is hashed or recorded needs a
-new scheme number here and a migration that marks the events before it.
+new scheme number here; since 0005 every event stores its scheme, so a new scheme needs a
+migration only if it changes what older events must be read as (scheme 4 needed none).
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
+from decimal import Decimal
 from typing import Any
 
+import rfc8785
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
@@ -43,7 +57,7 @@ GENESIS = "0" * 64
 _BATCH = 500
 
 #: The scheme new events are written under (see the module docstring).
-SCHEME = 3
+SCHEME = 4
 #: Clock-event record keys per scheme.
 CLOCK_KEYS: dict[int, frozenset[str]] = {
     1: frozenset({"kind", "on", "days", "until"}),
@@ -51,9 +65,13 @@ CLOCK_KEYS: dict[int, frozenset[str]] = {
                   "fee_quantity"}),
     3: frozenset({"kind", "on", "days", "until", "party", "fee_amount", "fee_scale",
                   "fee_quantity", "opinion"}),
+    4: frozenset({"kind", "on", "days", "until", "party", "fee_amount", "fee_scale",
+                  "fee_quantity", "opinion"}),
 }  # fmt: skip
 #: The first scheme whose hash covers the scheme number.
 _HASHED_SCHEME = 3
+#: The first scheme canonicalized by RFC 8785 (JCS).
+_JCS_SCHEME = 4
 
 #: Case columns every audit event snapshots (the row as that change left it).
 SNAPSHOT_COLUMNS = (
@@ -63,8 +81,36 @@ SNAPSHOT_COLUMNS = (
 )  # fmt: skip
 
 
-def canonical_json(data: Any) -> str:
+def canonical_json(data: Any, scheme: int | None = None) -> str:
+    """The canonical JSON text of ``data`` under ``scheme`` (default: ``SCHEME``).
+
+    Raises:
+        rfc8785.CanonicalizationError: from scheme 4 on, for a value JSON cannot hold
+            exactly (a date, a decimal, an integer beyond 2**53, NaN); see ``_plain``.
+    """
+    if (SCHEME if scheme is None else scheme) >= _JCS_SCHEME:
+        return rfc8785.dumps(data).decode("utf-8")
     return json.dumps(data, sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=str)
+
+
+def _plain(value: Any) -> Any:
+    """``value`` with dates and decimals as the text ``default=str`` gave them before JCS.
+
+    A ``datetime`` is a ``date`` too and gets ``str()``'s text, as before; other values are
+    left for the canonicalizer, which refuses what JSON cannot hold.
+
+    Raises:
+        TypeError: ``value`` holds a float (see scheme 4 in the module docstring).
+    """
+    if isinstance(value, Mapping):
+        return {key: _plain(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(item) for item in value]
+    if isinstance(value, date | Decimal):
+        return str(value)
+    if isinstance(value, float):
+        raise TypeError(f"the audit trail records no floats (got {value!r}); record it as text")
+    return value
 
 
 def _utc_text(at: datetime) -> str:
@@ -120,8 +166,11 @@ def scheme_of_payload(payload: dict[str, Any]) -> int | None:
     return 0  # neither: not a record any version of this code wrote
 
 
-def application_fingerprint(case: Case, applicant: Applicant) -> str:
-    """SHA-256 of what was registered; the trail keeps this, not the personal data itself."""
+def application_fingerprint(case: Case, applicant: Applicant, scheme: int | None = None) -> str:
+    """SHA-256 of what was registered; the trail keeps this, not the personal data itself.
+
+    ``scheme`` (default: ``SCHEME``) is that of the registration event that records it.
+    """
     fields = {
         "kind": applicant.kind, "name": applicant.name, "id_type": applicant.id_type,
         "id_number": applicant.id_number, "phone": applicant.phone, "email": applicant.email,
@@ -130,11 +179,16 @@ def application_fingerprint(case: Case, applicant: Applicant) -> str:
         "delivery_method": case.delivery_method, "channel": case.channel,
         "received_on": case.received_on.isoformat(),
     }  # fmt: skip
-    return hashlib.sha256(canonical_json(fields).encode("utf-8")).hexdigest()
+    return hashlib.sha256(canonical_json(fields, scheme).encode("utf-8")).hexdigest()
 
 
 def event_hash(event: AuditEvent) -> str:
-    """SHA-256 of the event under its scheme (from scheme 3 on, the scheme is hashed too)."""
+    """SHA-256 of the event under its scheme (from scheme 3 on, the scheme is hashed too).
+
+    Raises:
+        ValueError: the payload is not JSON, or (from scheme 4 on) holds a number JCS
+            cannot print exactly; ``verify_case`` reports either as a changed event.
+    """
     if event.scheme is None:
         raise ValueError("AuditEvent.scheme must be set before hashing (audit.SCHEME)")
     body: dict[str, object] = {
@@ -152,7 +206,7 @@ def event_hash(event: AuditEvent) -> str:
     }
     if event.scheme >= _HASHED_SCHEME:
         body["scheme"] = event.scheme
-    return hashlib.sha256(canonical_json(body).encode("utf-8")).hexdigest()
+    return hashlib.sha256(canonical_json(body, event.scheme).encode("utf-8")).hexdigest()
 
 
 def append_event(
@@ -193,7 +247,7 @@ def append_event(
         from_state=from_state,
         to_state=to_state,
         reason=reason,
-        payload=canonical_json({**payload, "case": case_snapshot(case)}),
+        payload=canonical_json(_plain({**payload, "case": case_snapshot(case)}), SCHEME),
         prev_hash=prev_hash,
         scheme=SCHEME,
     )
@@ -229,7 +283,11 @@ def verify_case(
             return ChainBreak(case.id, event.seq, "前序哈希不符：此前的事件被删除或改动")
         if event.scheme not in CLOCK_KEYS:
             return ChainBreak(case.id, event.seq, f"未知的记录方案 {event.scheme}：事件被改动")
-        if event_hash(event) != event.hash:
+        try:
+            recomputed = event_hash(event)
+        except ValueError:  # a payload that is no longer JSON, or not JCS-printable
+            recomputed = None
+        if recomputed != event.hash:
             return ChainBreak(case.id, event.seq, "内容哈希不符：事件在写入后被改动")
         payload = json.loads(event.payload)
         scheme = event.scheme
@@ -255,7 +313,8 @@ def verify_case(
     if not events:
         return ChainBreak(case.id, 1, "案件没有任何轨迹事件")
     first = json.loads(events[0].payload)
-    if first.get("application_sha256") != application_fingerprint(case, case.applicant):
+    fingerprint = application_fingerprint(case, case.applicant, events[0].scheme)
+    if first.get("application_sha256") != fingerprint:
         return ChainBreak(
             case.id, 1, "申请登记内容（申请人或申请事项）与登记时的指纹不符：登记信息被改动"
         )

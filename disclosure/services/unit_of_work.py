@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import sqlite3
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -109,6 +110,39 @@ class UnitOfWork:
 #: lost or refused (classes 08 and 57P, too_many_connections).
 _PG_BUSY = ("55P03", "57014")
 _PG_GONE = ("08", "57P", "53300")
+_PG_UNIQUE_VIOLATION = "23505"
+#: The tables numbering each case's steps with a unique (case_id, seq): a duplicate means
+#: another writer appended that step first. Revision 0001 leaves the constraints unnamed,
+#: so PostgreSQL names them ``<table>_case_id_seq_key``.
+_SEQUENCE_TABLES = frozenset({"audit_events", "clock_events"})
+_PG_SEQUENCE_CONSTRAINTS = frozenset(f"{table}_case_id_seq_key" for table in _SEQUENCE_TABLES)
+#: SQLite's result codes (``sqlite_errorname``) for a lock another connection holds.
+_SQLITE_BUSY = ("SQLITE_BUSY", "SQLITE_LOCKED")
+_INSERT_INTO = re.compile(r'\s*INSERT\s+INTO\s+"?(\w+)', re.IGNORECASE)
+
+
+def _is_sequence_duplicate(error: IntegrityError) -> bool:
+    """Whether ``error`` is a duplicate (case_id, seq) in ``_SEQUENCE_TABLES``.
+
+    Decided by the driver's codes, never by its (English, version-dependent) message:
+    PostgreSQL's SQLSTATE and constraint name; SQLite's extended result code, and the
+    table of our own INSERT statement, since SQLite names no constraint outside the
+    message (the id primary key has a code of its own, ``SQLITE_CONSTRAINT_PRIMARYKEY``).
+    """
+    orig = error.orig
+    if isinstance(orig, sqlite3.Error):
+        inserted = _INSERT_INTO.match(error.statement or "")
+        # Errors the sqlite3 module raises itself carry no result code.
+        return (
+            getattr(orig, "sqlite_errorname", "") == "SQLITE_CONSTRAINT_UNIQUE"
+            and inserted is not None
+            and inserted.group(1) in _SEQUENCE_TABLES
+        )
+    diag = getattr(orig, "diag", None)  # psycopg
+    return (
+        getattr(orig, "sqlstate", None) == _PG_UNIQUE_VIOLATION
+        and getattr(diag, "constraint_name", None) in _PG_SEQUENCE_CONSTRAINTS
+    )
 
 
 def _translate(error: BaseException | None, url: str) -> DisclosureError | None:
@@ -122,9 +156,7 @@ def _translate(error: BaseException | None, url: str) -> DisclosureError | None:
     """
     if isinstance(error, StaleDataError):
         return ConflictError()
-    if isinstance(error, IntegrityError) and any(
-        table in str(error.orig) for table in ("audit_events", "clock_events")
-    ):
+    if isinstance(error, IntegrityError) and _is_sequence_duplicate(error):
         return ConflictError()
     if isinstance(error, PoolTimeout):
         return DatabaseUnavailable("本进程的数据库连接都在使用中，等待空闲连接超时：请稍后重试")
@@ -135,7 +167,7 @@ def _translate(error: BaseException | None, url: str) -> DisclosureError | None:
         name = getattr(orig, "sqlite_errorname", "")
         if name == "SQLITE_BUSY_SNAPSHOT":
             return ConflictError()
-        if name.startswith(("SQLITE_BUSY", "SQLITE_LOCKED")) or "locked" in str(orig):
+        if name.startswith(_SQLITE_BUSY):  # SQLITE_BUSY, _TIMEOUT, _RECOVERY; SQLITE_LOCKED…
             return DatabaseBusy()
         return None
     state = str(getattr(orig, "sqlstate", "") or "")

@@ -9,6 +9,7 @@ opens it (which upgrades it) and ``audit verify`` must find nothing. Tampering w
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import subprocess
@@ -16,20 +17,24 @@ import sys
 import tarfile
 import uuid
 from collections.abc import Iterator
+from datetime import UTC
 from io import BytesIO
 from pathlib import Path
+from typing import Any
 
 import pytest
+import rfc8785
 from sqlalchemy import create_engine, select, text
 from sqlalchemy.exc import DBAPIError
 
 from disclosure.config import Settings
 from disclosure.models.db import current_revision, head_revision, make_engine
-from disclosure.models.tables import AuditEvent
-from disclosure.services import cases
-from disclosure.services.audit import SCHEME, verify_snapshot
+from disclosure.models.tables import AuditEvent, Case
+from disclosure.services import audit, cases
+from disclosure.services.audit import SCHEME, append_event, verify_snapshot
 from disclosure.services.unit_of_work import App
-from tests.conftest import PG_ADMIN_URL, TODAY
+from tests.conftest import PG_ADMIN_URL, TODAY, act, application
+from tests.integration.test_case_service import FULL_CASE, drive
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -107,22 +112,21 @@ def build_with_old_code(tree: Path, url: str) -> tuple[str, int, int]:
     return revision, int(done), int(half)
 
 
-def _set_scheme(app: App, event_id: int, scheme: int) -> None:
+def _tamper(app: App, event_id: int, column: str, value: object) -> None:
     """Tamper as an attacker with table rights would: lift the append-only trigger."""
+    update = text(f"UPDATE audit_events SET {column} = :v WHERE id = :i")
     with app.engine.begin() as conn:
         if conn.dialect.name == "postgresql":
             conn.execute(text("ALTER TABLE audit_events DISABLE TRIGGER audit_events_append_only"))
-            conn.execute(
-                text("UPDATE audit_events SET scheme = :s WHERE id = :i"),
-                {"s": scheme, "i": event_id},
-            )
+            conn.execute(update, {"v": value, "i": event_id})
             conn.execute(text("ALTER TABLE audit_events ENABLE TRIGGER audit_events_append_only"))
         else:
             conn.exec_driver_sql("DROP TRIGGER IF EXISTS audit_events_no_update")
-            conn.execute(
-                text("UPDATE audit_events SET scheme = :s WHERE id = :i"),
-                {"s": scheme, "i": event_id},
-            )
+            conn.execute(update, {"v": value, "i": event_id})
+
+
+def _set_scheme(app: App, event_id: int, scheme: int) -> None:
+    _tamper(app, event_id, "scheme", scheme)
 
 
 def _events(app: App, case_id: int) -> list[AuditEvent]:
@@ -158,7 +162,7 @@ def test_a_database_from_an_earlier_release_verifies_clean_after_the_upgrade(
     _assert_append_only(app)
 
     # Today's code continues the half-done case: a chain of old and new schemes.
-    cases.act(app, half, "third_party_replied", "alice", on=TODAY, today=TODAY, opinion="agree")
+    act(app, half, "third_party_replied", "alice", on=TODAY, today=TODAY, opinion="agree")
     tail = _events(app, half)
     assert tail[-1].scheme == SCHEME and tail[0].scheme == expected_old
     assert "opinion" in json.loads(tail[-1].payload)["clock_event"]
@@ -194,3 +198,116 @@ def test_a_clock_column_the_old_scheme_did_not_record_must_stay_empty(
     _, breaks = verify_snapshot(app.engine, done)
     assert [b.problem for b in breaks] == ["计时事件与轨迹记载不符：期限依据被改动"]
     app.close()
+
+
+def _body(event: AuditEvent) -> dict[str, Any]:
+    """What an event's hash covers from scheme 3 on, built here independently of audit.py."""
+    at = event.at if event.at.tzinfo else event.at.replace(tzinfo=UTC)  # SQLite: naive UTC
+    return {
+        "case_id": event.case_id, "seq": event.seq,
+        "at": at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
+        "actor": event.actor, "actor_role": event.actor_role, "trigger": event.trigger,
+        "from_state": event.from_state, "to_state": event.to_state, "reason": event.reason,
+        "payload": json.loads(event.payload), "prev_hash": event.prev_hash,
+        "scheme": event.scheme,
+    }  # fmt: skip
+
+
+def _python_json(data: object) -> bytes:
+    """The canonical form of schemes 1-3: Python's sorted-key ``json.dumps``."""
+    text = json.dumps(data, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return text.encode("utf-8")
+
+
+def _append(app: App, case_id: int, payload: dict[str, object]) -> AuditEvent:
+    with app.uow() as uow:
+        case = uow.session.get(Case, case_id)
+        assert case is not None
+        case.version += 1
+        event = append_event(
+            uow.session, case, seq=case.version, at=app.now(), actor="alice",
+            actor_role="clerk", trigger="review", from_state="registered",
+            to_state="registered", reason="", payload=payload,
+        )  # fmt: skip
+        uow.commit()
+    return event
+
+
+def test_new_events_are_hashed_over_rfc8785_canonical_json(app: App) -> None:
+    # Where RFC 8785 and json.dumps(sort_keys=True) differ for the trail's kinds of data:
+    # JCS orders keys by UTF-16 code units (U+1F600 is D83D DE00, before U+FB01), Python by
+    # code points (U+FB01 first).
+    case_id = cases.register(app, application(), "alice", TODAY)
+    event = _append(app, case_id, {"\ufb01": "ligature", "\U0001f600": "emoji", "on": TODAY})
+    [first, second] = _events(app, case_id)
+    assert (first.scheme, second.scheme) == (SCHEME, SCHEME) == (4, 4)
+    assert second.payload.endswith('"on":"2026-11-24","\U0001f600":"emoji","\ufb01":"ligature"}')
+    body = _body(second)
+    assert second.hash == event.hash == hashlib.sha256(rfc8785.dumps(body)).hexdigest()
+    assert second.hash != hashlib.sha256(_python_json(body)).hexdigest()
+    assert verify_snapshot(app.engine) == (1, [])
+
+
+@pytest.mark.parametrize(
+    "payload",
+    [{"ratio": 0.5}, {"big": 2**53}, {"when": {"nested": [float("nan")]}}],
+    ids=["float", "int-beyond-2**53", "nan"],
+)
+def test_a_number_rfc8785_cannot_print_exactly_is_refused_when_written(
+    app: App, payload: dict[str, object]
+) -> None:
+    case_id = cases.register(app, application(), "alice", TODAY)
+    with pytest.raises((TypeError, rfc8785.CanonicalizationError)):
+        _append(app, case_id, payload)
+    assert len(_events(app, case_id)) == 1  # nothing was written
+    assert verify_snapshot(app.engine) == (1, [])
+
+
+def test_a_scheme_4_chain_verifies_and_a_one_byte_change_is_found(app: App) -> None:
+    case_id = cases.register(app, application(), "alice", TODAY)
+    drive(app, case_id, FULL_CASE[:5])
+    events = _events(app, case_id)
+    assert {e.scheme for e in events} == {4}
+    assert all(e.hash == hashlib.sha256(rfc8785.dumps(_body(e))).hexdigest() for e in events)
+    assert verify_snapshot(app.engine) == (1, [])
+
+    target = events[2]  # request_correction, dated 2026-06-08
+    assert '"on":"2026-06-08"' in target.payload
+    _tamper(
+        app, target.id, "payload", target.payload.replace('"on":"2026-06-08"', '"on":"2026-06-09"')
+    )
+    assert verify_snapshot(app.engine) == (
+        1,
+        [audit.ChainBreak(case_id, target.seq, "内容哈希不符：事件在写入后被改动")],
+    )
+
+
+def test_a_chain_of_scheme_3_events_continued_under_scheme_4_verifies(
+    app: App, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with monkeypatch.context() as old_code:
+        old_code.setattr(audit, "SCHEME", 3)
+        case_id = cases.register(app, application(), "alice", TODAY)
+        drive(app, case_id, FULL_CASE[:4])
+    drive(app, case_id, FULL_CASE[4:8])
+    events = _events(app, case_id)
+    assert [e.scheme for e in events] == [3] * 5 + [4] * 4
+    for e in events:  # each event is hashed under its own scheme's canonical form
+        canonical = _python_json if e.scheme == 3 else rfc8785.dumps
+        assert e.hash == hashlib.sha256(canonical(_body(e))).hexdigest()
+    assert verify_snapshot(app.engine) == (1, [])
+
+    _set_scheme(app, events[-1].id, 3)  # a scheme-4 event passed off as scheme 3
+    assert verify_snapshot(app.engine)[1] == [
+        audit.ChainBreak(case_id, events[-1].seq, "内容哈希不符：事件在写入后被改动")
+    ]
+
+
+@pytest.mark.parametrize("slipped_in", ['"x":1e400,', '"x":9007199254740993,', '"x":'])
+def test_a_payload_rfc8785_cannot_read_is_reported_not_raised(app: App, slipped_in: str) -> None:
+    case_id = cases.register(app, application(), "alice", TODAY)
+    [event] = _events(app, case_id)
+    _tamper(app, event.id, "payload", event.payload.replace("{", "{" + slipped_in, 1))
+    assert verify_snapshot(app.engine)[1] == [
+        audit.ChainBreak(case_id, 1, "内容哈希不符：事件在写入后被改动")
+    ]

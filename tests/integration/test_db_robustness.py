@@ -19,15 +19,17 @@ import psycopg
 import pytest
 from sqlalchemy import create_engine, func, select, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import IntegrityError
 
 from disclosure.config import Settings, default_data_dir
-from disclosure.errors import ConfigurationError, DatabaseBusy, DatabaseUnavailable
+from disclosure.errors import ConfigurationError, ConflictError, DatabaseBusy, DatabaseUnavailable
 from disclosure.models import db
 from disclosure.models.db import current_revision, ensure_schema, head_revision, make_engine
-from disclosure.models.tables import User
+from disclosure.models.tables import Base, User
 from disclosure.services import cases
 from disclosure.services.unit_of_work import App
 from tests.conftest import PG_ADMIN_URL, TODAY, application
+from tests.integration.test_case_service import FULL_CASE, drive
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -304,32 +306,77 @@ def test_refusals_are_named_in_chinese(driver_text: str, reason: str, transient:
 # -- private database files (#33) -------------------------------------------------------
 
 
-def test_the_sqlite_files_and_job_store_are_private_whatever_the_umask(
+def test_the_sqlite_files_are_private_whatever_the_umask(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
-    from apscheduler.schedulers.background import BackgroundScheduler
-
     monkeypatch.setenv("DISCLOSURE_DATA_DIR", str(tmp_path / "data" / "disclosure"))
     monkeypatch.delenv("DISCLOSURE_DATABASE_URL", raising=False)
     old = os.umask(0o022)
     try:
         app = App.open(Settings.from_env(), create=True)
         cases.add_user(app, "alice", "clerk", "王晓梅")
-        scheduler = BackgroundScheduler(
-            jobstores={"default": SQLAlchemyJobStore(engine=app.engine)}, timezone="UTC"
-        )
-        scheduler.start(paused=True)
-        scheduler.add_job("disclosure.scheduler:scan_job", "interval", seconds=600, id="x")
         folder = tmp_path / "data" / "disclosure"
         files = {p.name: stat.S_IMODE(p.stat().st_mode) for p in folder.iterdir()}
-        with app.engine.connect() as conn:
-            jobs = conn.execute(text("SELECT id FROM apscheduler_jobs")).scalars().all()
-        scheduler.shutdown(wait=False)
         app.close()
     finally:
         os.umask(old)
-    assert jobs == ["x"]  # the job store lives in the product's own database file
     assert files == {"disclosure.db": 0o600, "disclosure.db-wal": 0o600, "disclosure.db-shm": 0o600}
     assert stat.S_IMODE(folder.stat().st_mode) == 0o700
     assert stat.S_IMODE((tmp_path / "data").stat().st_mode) == 0o700
+
+
+# -- which integrity errors are conflicts: by SQLSTATE / result code, never message text --------
+
+
+def _copy_first_row(
+    app: App, table: str, case_id: int, replaced: dict[str, str] | None = None
+) -> None:
+    """INSERT a copy of the case's step 1 in ``table``, some columns replaced by SQL."""
+    columns = [c.name for c in Base.metadata.tables[table].columns if c.name != "id"]
+    values = ", ".join((replaced or {}).get(c, c) for c in columns)
+    with app.uow() as uow:
+        uow.session.execute(
+            text(
+                f"INSERT INTO {table} ({', '.join(columns)}) SELECT {values} FROM {table}"
+                " WHERE case_id = :c AND seq = 1"
+            ),
+            {"c": case_id},
+        )
+        uow.commit()
+
+
+@pytest.mark.parametrize("table", ["audit_events", "clock_events"])
+def test_a_duplicate_step_number_is_a_conflict(app: App, table: str) -> None:
+    case_id = cases.register(app, application(), "alice", TODAY)
+    drive(app, case_id, FULL_CASE[:2])  # request_correction: clock event 1
+    with pytest.raises(ConflictError):
+        _copy_first_row(app, table, case_id)
+
+
+@pytest.mark.parametrize(
+    ("table", "replaced"),
+    [
+        ("audit_events", {"actor": "NULL"}),  # not null, in a sequence table
+        ("audit_events", {"seq": "seq + 100", "case_id": "case_id + 100"}),  # foreign key
+        ("clock_events", {"kind": "NULL"}),
+    ],
+    ids=["not-null", "foreign-key", "clock-not-null"],
+)
+def test_another_integrity_error_in_a_sequence_table_is_not_a_conflict(
+    app: App, table: str, replaced: dict[str, str]
+) -> None:
+    case_id = cases.register(app, application(), "alice", TODAY)
+    drive(app, case_id, FULL_CASE[:2])
+    with pytest.raises(IntegrityError) as caught:
+        _copy_first_row(app, table, case_id, replaced)
+    assert not isinstance(caught.value, ConflictError)
+
+
+def test_a_duplicate_in_another_table_is_not_a_conflict(app: App) -> None:
+    with pytest.raises(IntegrityError), app.uow() as uow:  # users.name is unique
+        uow.session.execute(
+            text(
+                "INSERT INTO users (name, display_name, role, created_at)"
+                " SELECT name, display_name, role, created_at FROM users WHERE name = 'alice'"
+            )
+        )

@@ -15,6 +15,7 @@ from disclosure.workflow.application import (
     FIELD_LABELS,
     MAX_DESCRIPTION,
     ApplicantKind,
+    IdProblem,
     IdType,
     credit_code_check_character,
     credit_code_problem,
@@ -251,6 +252,26 @@ def test_resident_id_problem_reports_the_first_broken_rule(number: str, rule: st
     assert (problem.rule if problem else None) == rule
 
 
+#: Published numbers, not computed here: GB 11643-1999's own examples and python-stdnum's.
+PUBLISHED_IDS = ["11010519491231002X", "360426199101010071"]
+
+
+@pytest.mark.parametrize("number", PUBLISHED_IDS)
+def test_a_published_resident_id_passes_and_every_other_check_character_fails(
+    number: str,
+) -> None:
+    assert resident_id_problem(number, TODAY) is None
+    for wrong in "0123456789X".replace(number[17], ""):
+        problem = resident_id_problem(number[:17] + wrong, TODAY)
+        assert problem is not None and problem.rule == "resident_id_checksum", wrong
+        assert problem.detail == "校验位（第18位）不正确，请核对号码"
+
+
+def test_a_resident_id_born_before_1900_is_refused_for_its_birth_date_not_its_checksum() -> None:
+    problem = resident_id_problem("440524188001010014", TODAY)  # GB 11643's example: 1880
+    assert problem == IdProblem("resident_id_birth_date", "出生年份早于1900年")
+
+
 def test_resident_id_is_valid_still_answers_without_today() -> None:
     assert resident_id_is_valid(VALID_ID)
     assert not resident_id_is_valid("110105194912310021")
@@ -280,6 +301,43 @@ def test_changing_one_character_of_a_valid_id_invalidates_it(
 
 
 # --- unified social credit codes (GB 32100-2015) -------------------------------------------
+
+
+#: Published codes, not computed here (python-stdnum's test data and issue examples): every
+#: kind of check character, a digit, a letter and "0" (where 31 - Σ mod 31 is 31).
+PUBLISHED_CODES = [
+    "91350100MA2XN8QY3G",
+    "91110000600037341L",
+    "121200004013590816",
+    "91310115MA1K3BTP2B",
+    "9144030071526726XG",
+    "91620105L015101280",
+    "92340603MA2UK2002C",
+]
+
+
+@pytest.mark.parametrize("code", PUBLISHED_CODES)
+def test_a_published_credit_code_passes_and_every_other_check_character_fails(
+    code: str,
+) -> None:
+    assert credit_code_problem(code) is None
+    assert credit_code_check_character(code[:17]) == code[17]
+    for wrong in CREDIT_CODE_ALPHABET.replace(code[17], ""):
+        problem = credit_code_problem(code[:17] + wrong)
+        assert problem is not None and problem.rule == "credit_code_checksum", wrong
+        assert problem.detail == "校验位（第18位）不正确，请核对代码"
+
+
+def test_a_credit_code_of_another_registration_authority_is_checked_too() -> None:
+    # GB 32100 allows letters first ("Y": other authorities), which stdnum's own
+    # validate() refuses; the check character is still verified.
+    body = "Y1350100MA2XN8QY3"
+    right = credit_code_check_character(body)
+    assert credit_code_problem(body + right) is None
+    wrong = next(c for c in CREDIT_CODE_ALPHABET if c != right)
+    assert credit_code_problem(body + wrong) == IdProblem(
+        "credit_code_checksum", "校验位（第18位）不正确，请核对代码"
+    )
 
 
 def test_the_issue_example_has_check_character_g() -> None:
