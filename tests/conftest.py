@@ -121,6 +121,7 @@ REQUIRED_INPUTS: dict[str, dict[str, Any]] = {
     "set_due": {"until": "2026-12-30"},
     "third_party_replied": {"opinion": "agree"},
     "draft_reply": {"outcome": "disclose", "reason_code": "provided"},
+    "acknowledge_delivery": {"receiver": "张三", "method": "直接送达"},
 }
 
 

@@ -505,6 +505,16 @@ TRIGGERS: tuple[Trigger, ...] = (
         guards=(_reason_required("“申请人撤回申请”须写明理由或依据"),),
         effect=_closes_as("other", "other"),
     ),
+    # 送达回证: the applicant (or a person for it) signed for the reply; the file keeps the proof.
+    Trigger(
+        "acknowledge_delivery", "登记送达回证", (S.REPLIED,), None, _CLERKS,
+        fields={
+            "receiver": text_field("签收人", 60, help="签收人姓名（申请人或其代收人）", required=True),
+            "method": text_field("送达方式", 40, help="送达方式，如“直接送达”“邮寄送达”", required=True),
+        },
+        letters=(LetterSpec(LetterType("delivery_receipt", "送达回证", "回", "delivery_receipt.html.j2")),),
+        recorded=("receiver", "method"),
+    ),
     Trigger("archive", "归档", (S.REPLIED, S.WITHDRAWN, S.ABANDONED), S.ARCHIVED, _CLERKS),
 )  # fmt: skip
 del S
