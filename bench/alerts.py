@@ -13,7 +13,7 @@ alerts every condition must raise is counted while the rows are generated.
 
 In the same run, best of 3 with ``time.perf_counter``:
 
-* first scan: ``scheduler.run_scan`` on an empty ``alerts`` table (raises every alert);
+* first scan: ``services.scheduling.run_scan`` on an empty ``alerts`` table (raises every alert);
 * repeat scan: ``run_scan`` again (steady state: nothing raised, nothing cleared);
 * baseline: for every condition of ``workflow.alerts.CONDITIONS`` one plain
   ``SELECT count(*) FROM cases WHERE state IN (…) AND <column> BETWEEN :first AND :last``
@@ -59,8 +59,8 @@ from bench._common import (  # noqa: E402
     require_postgres,
 )
 from disclosure.config import Settings  # noqa: E402
-from disclosure.scheduler import run_scan  # noqa: E402
 from disclosure.services.alerts import ScanCounts  # noqa: E402
+from disclosure.services.scheduling import run_scan  # noqa: E402
 from disclosure.services.unit_of_work import App  # noqa: E402
 from disclosure.workflow.alerts import CONDITIONS, Condition, date_range  # noqa: E402
 from disclosure.workflow.rules import RULES_2019  # noqa: E402

@@ -2,18 +2,25 @@
 
 For each backend (SQLite in a temporary file, then PostgreSQL in a fresh database
 ``disclosure_bench_<pid>`` that is dropped at the end) the script opens the application
-(which runs the migrations), adds a clerk and a supervisor and registers 2 × M cases.
+(which runs the migrations), adds a clerk and a supervisor and registers 2 × M + 2 cases.
 
-* ``act()``: the first M cases go review → accept → consult_third_party →
-  third_party_replied → issue_fee → fee_paid through ``services.cases.act``, one unit of
-  work each (load, guards, limits, clock event, audit event, optimistic-lock UPDATE).
-* raw: the other M cases get the same number of transactions through one SQLAlchemy
-  ``Connection`` and ``text()``: per change exactly one
-  ``UPDATE cases SET state = ?, version = version + 1 WHERE id = ? AND version = ?`` and one
+* ``act()``: M cases go review → accept → consult_third_party → third_party_replied →
+  issue_fee → fee_paid through ``services.cases.act``, one unit of work each (load, guards,
+  limits, clock event, audit event, optimistic-lock UPDATE; two of the six steps issue a
+  letter).
+* raw: M other cases get the same number of transactions through one SQLAlchemy
+  ``Connection`` and ``text()``: per change exactly one ``UPDATE cases SET state = ?,
+  version = version + 1, audit_head = ? WHERE id = ? AND version = ?`` and one
   ``INSERT INTO audit_events`` (seq = the new version) whose SHA-256 chain hash was computed
   beforehand, then COMMIT.
 
-Both sides are checked afterwards (every audit chain verifies, every case ends in
+The two run in alternating blocks of ``BLOCK`` cases, so a machine busy with something else
+slows both alike and the ratio stays comparable. Statements per change are counted on the
+two extra cases, untimed, with SQLAlchemy's events: every cursor execution
+(``before_cursor_execute``) and every COMMIT (``commit``); PostgreSQL's BEGIN, which psycopg
+sends by itself, and the pool's pre-ping are not counted on either side.
+
+Both sides are checked afterwards (every ``act()`` audit chain verifies, every case ends in
 ``handling``). PostgreSQL comes from ``DISCLOSURE_TEST_POSTGRES_URL`` (default
 ``postgresql+psycopg://postgres@127.0.0.1:5432/postgres``); if it cannot be reached the
 script says so and exits 1.
@@ -29,6 +36,7 @@ import argparse
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -38,10 +46,11 @@ from pathlib import Path
 _HERE = Path(__file__).resolve().parent
 sys.path[:] = [str(_HERE.parent) if Path(p or ".").resolve() == _HERE else p for p in sys.path]
 
-from rich.progress import Progress  # noqa: E402
-from sqlalchemy import DateTime, bindparam, func, select, text  # noqa: E402
+from rich.progress import Progress, TaskID  # noqa: E402
+from sqlalchemy import Connection, DateTime, bindparam, func, select, text  # noqa: E402
 
 from bench._common import (  # noqa: E402
+    count_statements,
     new_progress,
     postgres_admin_url,
     postgres_database,
@@ -82,7 +91,7 @@ APPLICATION = {
 }
 
 RAW_UPDATE = text(
-    "UPDATE cases SET state = :to_state, version = version + 1 "
+    "UPDATE cases SET state = :to_state, version = version + 1, audit_head = :hash "
     "WHERE id = :case_id AND version = :version"
 )
 RAW_INSERT = text(
@@ -93,19 +102,33 @@ RAW_INSERT = text(
 ).bindparams(bindparam("at", type_=DateTime(timezone=True)))
 
 
+#: Cases per block of the alternation (see the module docstring).
+BLOCK = 10
+
+
 @dataclass(frozen=True)
 class Result:
     backend: str
     act_rate: float
     raw_rate: float
     changes: int
+    #: Statements of each STEPS change through act(), in order.
+    act_statements: tuple[int, ...]
+    #: Statements of one raw change.
+    raw_statements: int
 
-    def line(self) -> str:
-        return (
+    def lines(self) -> list[str]:
+        steps = dict(zip((trigger for trigger, _ in STEPS), self.act_statements, strict=True))
+        mean = sum(self.act_statements) / len(self.act_statements)
+        return [
             f"{self.backend}: act() {self.act_rate:,.0f} changes/s"
             f" | raw UPDATE+INSERT {self.raw_rate:,.0f} changes/s"
-            f" | ratio {self.act_rate / self.raw_rate:.2f} (n={self.changes})"
-        )
+            f" | ratio {self.act_rate / self.raw_rate:.2f} (n={self.changes})",
+            f"{self.backend}: statements per change (COMMIT included): act() review"
+            f" {steps['review']}, mean {mean:.1f} over the steps"
+            f" ({' '.join(str(n) for n in self.act_statements)})"
+            f" | raw {self.raw_statements}",
+        ]
 
 
 def setup(app: App, count: int, progress: Progress) -> list[int]:
@@ -121,15 +144,20 @@ ACT_INPUTS: dict[str, dict[str, object]] = {
 }
 
 
-def time_act(app: App, case_ids: list[int], progress: Progress) -> float:
+def act_steps(app: App, case_id: int) -> Iterator[None]:
+    """Every STEPS trigger on one case through ``cases.act``, yielding after each."""
+    for trigger, offset in STEPS:
+        day = RECEIVED + timedelta(offset)
+        command = parse_input(trigger, ACT_INPUTS.get(trigger, {}))
+        cases.act(app, case_id, command, actor=CLERK, on=day, today=day)
+        yield
+
+
+def time_act(app: App, case_ids: list[int], progress: Progress, task: TaskID) -> float:
     """Seconds for every STEPS trigger on every case through ``cases.act``."""
-    task = progress.add_task("act()", total=len(case_ids) * len(STEPS))
     started = time.perf_counter()
     for case_id in case_ids:
-        for trigger, offset in STEPS:
-            day = RECEIVED + timedelta(offset)
-            command = parse_input(trigger, ACT_INPUTS.get(trigger, {}))
-            cases.act(app, case_id, command, actor=CLERK, on=day, today=day)
+        for _ in act_steps(app, case_id):
             progress.advance(task)
     return time.perf_counter() - started
 
@@ -156,11 +184,9 @@ def plan_raw(app: App, case_ids: list[int]) -> list[dict[str, object]]:
         heads = {
             case_id: (version, head, State(state))
             for case_id, version, head, state in uow.session.execute(
-                select(Case.id, Case.version, AuditEvent.hash, Case.state)
-                .join(
-                    AuditEvent, (AuditEvent.case_id == Case.id) & (AuditEvent.seq == Case.version)
+                select(Case.id, Case.version, Case.audit_head, Case.state).where(
+                    Case.id.in_(case_ids)
                 )
-                .where(Case.id.in_(case_ids))
             )
         }
     plan: list[dict[str, object]] = []
@@ -205,18 +231,53 @@ def plan_raw(app: App, case_ids: list[int]) -> list[dict[str, object]]:
     return plan
 
 
-def time_raw(app: App, plan: list[dict[str, object]], progress: Progress) -> float:
-    """Seconds for the planned UPDATE + INSERT pairs, one transaction (commit) each."""
-    task = progress.add_task("raw UPDATE+INSERT", total=len(plan))
+def raw_change(conn: Connection, params: dict[str, object]) -> None:
+    """One planned UPDATE + INSERT pair in its own transaction (commit)."""
+    with conn.begin():
+        if conn.execute(RAW_UPDATE, params).rowcount != 1:
+            raise RuntimeError(f"optimistic lock lost on case {params['case_id']}")
+        conn.execute(RAW_INSERT, params)
+
+
+def time_raw(
+    conn: Connection, plan: list[dict[str, object]], progress: Progress, task: TaskID
+) -> float:
+    """Seconds for the planned changes."""
+    started = time.perf_counter()
+    for params in plan:
+        raw_change(conn, params)
+        progress.advance(task)
+    return time.perf_counter() - started
+
+
+def time_both(
+    app: App, act_ids: list[int], raw_plan: list[dict[str, object]], progress: Progress
+) -> tuple[float, float]:
+    """Seconds of act() and of the raw loop, run in alternating blocks of BLOCK cases."""
+    act_task = progress.add_task("act()", total=len(act_ids) * len(STEPS))
+    raw_task = progress.add_task("raw UPDATE+INSERT", total=len(raw_plan))
+    act_seconds = raw_seconds = 0.0
     with app.engine.connect() as conn:
-        started = time.perf_counter()
+        for start in range(0, len(act_ids), BLOCK):
+            block = act_ids[start : start + BLOCK]
+            act_seconds += time_act(app, block, progress, act_task)
+            changes = raw_plan[start * len(STEPS) : (start + len(block)) * len(STEPS)]
+            raw_seconds += time_raw(conn, changes, progress, raw_task)
+    return act_seconds, raw_seconds
+
+
+def count_both(app: App, act_id: int, raw_id: int) -> tuple[tuple[int, ...], int]:
+    """Statements of each STEPS change of one case through act(), and per raw change."""
+    act_counts = []
+    with count_statements(app.engine) as counted:
+        for _ in act_steps(app, act_id):
+            act_counts.append(len(counted))
+            counted.clear()
+    plan = plan_raw(app, [raw_id])
+    with app.engine.connect() as conn, count_statements(app.engine) as counted:
         for params in plan:
-            with conn.begin():
-                if conn.execute(RAW_UPDATE, params).rowcount != 1:
-                    raise RuntimeError(f"optimistic lock lost on case {params['case_id']}")
-                conn.execute(RAW_INSERT, params)
-            progress.advance(task)
-        return time.perf_counter() - started
+            raw_change(conn, params)
+    return tuple(act_counts), len(counted) // len(plan)
 
 
 def check(app: App, act_ids: list[int], expected_cases: int) -> None:
@@ -237,15 +298,22 @@ def run_backend(backend: str, url: str, count: int) -> Result:
     app = App.open(Settings.from_env(database_url=url), create=True)
     try:
         with new_progress() as progress:
-            ids = setup(app, 2 * count, progress)
-            act_ids, raw_ids = ids[:count], ids[count:]
-            act_seconds = time_act(app, act_ids, progress)
-            raw_seconds = time_raw(app, plan_raw(app, raw_ids), progress)
-        check(app, act_ids, 2 * count)
+            ids = setup(app, 2 * count + 2, progress)
+            act_ids, raw_ids = ids[:count], ids[count : 2 * count]
+            act_seconds, raw_seconds = time_both(app, act_ids, plan_raw(app, raw_ids), progress)
+        act_statements, raw_statements = count_both(app, ids[-2], ids[-1])
+        check(app, [*act_ids, ids[-2]], 2 * count + 2)
     finally:
         app.close()
     changes = count * len(STEPS)
-    return Result(backend, changes / act_seconds, changes / raw_seconds, changes)
+    return Result(
+        backend,
+        changes / act_seconds,
+        changes / raw_seconds,
+        changes,
+        act_statements,
+        raw_statements,
+    )
 
 
 def main() -> None:
@@ -262,10 +330,10 @@ def main() -> None:
 
     with tempfile.TemporaryDirectory(prefix="disclosure-bench-") as tmp:
         sqlite_url = f"sqlite:///{Path(tmp) / 'bench.db'}"
-        print(run_backend("sqlite", sqlite_url, args.cases).line(), flush=True)
+        print(*run_backend("sqlite", sqlite_url, args.cases).lines(), sep="\n", flush=True)
 
     with postgres_database(admin_url, "disclosure_bench") as pg_url:
-        print(run_backend("postgresql", pg_url, args.cases).line(), flush=True)
+        print(*run_backend("postgresql", pg_url, args.cases).lines(), sep="\n", flush=True)
 
 
 if __name__ == "__main__":

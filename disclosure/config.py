@@ -22,6 +22,7 @@ from disclosure.workflow.rules import RuleSet
 _LABELS = {
     "database_url": "数据库地址",
     "agency_name": "机关名称",
+    "agency_code": "机关代码",
     "agency_timezone": "机关所在时区",
     "approaching_days": "临近期限提醒天数",
     "correction_notice_warn_days": "补正告知提醒天数",
@@ -74,6 +75,9 @@ class Settings(BaseSettings):
             file ``disclosure.db`` in ``default_data_dir()``; a relative SQLite path is made
             absolute at start-up, so every message names the file actually used.
         agency_name: the agency's name as printed on letters and reports.
+        agency_code: the short code of the first agency (``agency_*``, ``reconsideration_body``,
+            ``court``, ``fee_*`` and ``template_dir`` seed that agency when the database is
+            created or upgraded to 0007; afterwards agencies are data: ``disclosure agency``).
         agency_timezone: where "today" is decided (a scan at 23:30 UTC is the next day here).
         approaching_days: a reply due within this many working days is "approaching" (§9).
         correction_notice_warn_days: warn when this many working days remain to ask for a correction.
@@ -101,6 +105,7 @@ class Settings(BaseSettings):
 
     database_url: str = Field(default_factory=default_database_url)
     agency_name: str = Field(default="示例市审计局", min_length=2, max_length=60)
+    agency_code: str = Field(default="audit", pattern=r"^[a-z][a-z0-9-]{1,19}$")
     agency_timezone: str = "Asia/Shanghai"
     approaching_days: int = Field(default=5, ge=1, le=20)
     correction_notice_warn_days: int = Field(default=2, ge=0, le=7)

@@ -19,9 +19,7 @@ from disclosure.config import Settings
 from disclosure.services.scheduling import interval_slot, node_name, run_scan
 from disclosure.services.unit_of_work import App
 
-# ``node_name`` and ``run_scan`` are re-exported for callers that import them from here
-# (``disclosure scheduler scan-once``); they belong to ``disclosure.services.scheduling``.
-__all__ = ["JOB_ID", "node_name", "run_forever", "run_scan", "scan_job"]
+__all__ = ["JOB_ID", "run_forever", "scan_job"]
 
 log = logging.getLogger("disclosure.scheduler")
 

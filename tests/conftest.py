@@ -14,11 +14,13 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, insert, text
 from sqlalchemy.exc import OperationalError
 
 from disclosure.config import Settings
+from disclosure.models.tables import Agency
 from disclosure.services import cases
+from disclosure.services.agencies import first_agency
 from disclosure.services.cases import Change
 from disclosure.services.unit_of_work import App
 from disclosure.workflow.machine import Actor, Command
@@ -69,6 +71,9 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Any) -> str:
                 )
             ).scalars()
             conn.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
+            # As migration 0007 leaves it: the installation's first agency.
+            conn.execute(insert(Agency).values(**first_agency(Settings.from_env())))
+            conn.execute(text("SELECT setval('agencies_id_seq', 1)"))
     engine.dispose()
     return url
 

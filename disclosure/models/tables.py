@@ -23,6 +23,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -33,8 +34,34 @@ class Base(DeclarativeBase):
     pass
 
 
+class Agency(Base):
+    """A department on the county's platform: its letters, numbering, fees and staff (0007)."""
+
+    __tablename__ = "agencies"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(20), unique=True)
+    name: Mapped[str] = mapped_column(String(60))
+    short_name: Mapped[str] = mapped_column(String(20))
+    #: Unique, so that two agencies' 文号 can never read alike.
+    number_prefix: Mapped[str] = mapped_column(String(20), unique=True)
+    address: Mapped[str] = mapped_column(String(100))
+    contact: Mapped[str] = mapped_column(String(30))
+    phone: Mapped[str] = mapped_column(String(30))
+    reconsideration_body: Mapped[str] = mapped_column(String(60))
+    court: Mapped[str] = mapped_column(String(60))
+    fee_scale: Mapped[str] = mapped_column(String(10))
+    fee_payment: Mapped[str] = mapped_column(String(300))
+    template_dir: Mapped[str | None] = mapped_column(String(500))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
 class User(Base):
-    """A clerk, supervisor or auditor; ``name`` is what ``--as`` takes."""
+    """A clerk, supervisor or auditor; ``name`` is what ``--as`` takes.
+
+    A user works for the agencies listed in ``user_agencies``; ``all_agencies`` (the county's
+    supervisors and auditors) sees and acts for every agency.
+    """
 
     __tablename__ = "users"
 
@@ -43,6 +70,18 @@ class User(Base):
     display_name: Mapped[str] = mapped_column(String(60))
     role: Mapped[str] = mapped_column(String(20))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    all_agencies: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+
+    # Joined: the user and the agencies it works for come in the one statement that checks
+    # who is acting (query with ``.unique()``).
+    agencies: Mapped[list[Agency]] = relationship(secondary="user_agencies", lazy="joined")
+
+
+class UserAgency(Base):
+    __tablename__ = "user_agencies"
+
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), primary_key=True)
+    agency_id: Mapped[int] = mapped_column(ForeignKey("agencies.id"), primary_key=True)
 
 
 class Applicant(Base):
@@ -64,13 +103,17 @@ class Case(Base):
     """One application and where it stands.
 
     ``version`` is the optimistic lock and also the length of the case's audit chain: every
-    committed change bumps it once and appends the audit event whose ``seq`` equals it.
+    committed change bumps it once, appends the audit event whose ``seq`` equals it and
+    sets ``audit_head`` to that event's hash.
     """
 
     __tablename__ = "cases"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     applicant_id: Mapped[int] = mapped_column(ForeignKey("applicants.id"))
+    #: The agency the application was made to (no database FK, and 1 for rows older than
+    #: agencies: see 0007).
+    agency_id: Mapped[int] = mapped_column(Integer, index=True, server_default="1")
     description: Mapped[str] = mapped_column(Text)
     delivery_form: Mapped[str] = mapped_column(String(20))
     delivery_method: Mapped[str] = mapped_column(String(20))
@@ -100,8 +143,13 @@ class Case(Base):
     #: The same applicant's earlier application with the same description (重复申请).
     duplicate_of: Mapped[int | None] = mapped_column(Integer)
     version: Mapped[int] = mapped_column(Integer, nullable=False)
+    #: The hash of the case's last audit event: the next event chains to it (see 0006).
+    audit_head: Mapped[str | None] = mapped_column(String(64))
 
     applicant: Mapped[Applicant] = relationship(lazy="joined")
+    agency: Mapped[Agency] = relationship(
+        lazy="joined", primaryjoin="Case.agency_id == Agency.id", foreign_keys="Case.agency_id"
+    )
     clock_events: Mapped[list[ClockEventRow]] = relationship(
         order_by="ClockEventRow.seq", lazy="selectin"
     )
@@ -165,11 +213,11 @@ class AuditEvent(Base):
 
 
 class LetterCounter(Base):
-    """The last 文号 number issued per prefix, year and letter kind (gapless: see 0002)."""
+    """The last 文号 number issued per agency, year and letter kind (gapless: see 0002, 0007)."""
 
     __tablename__ = "letter_counters"
 
-    prefix: Mapped[str] = mapped_column(String(40), primary_key=True)
+    agency_id: Mapped[int] = mapped_column(ForeignKey("agencies.id"), primary_key=True)
     year: Mapped[int] = mapped_column(Integer, primary_key=True)
     kind: Mapped[str] = mapped_column(String(30), primary_key=True)
     last_no: Mapped[int] = mapped_column(Integer)

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from disclosure.calendar_source import calendar_fingerprint
 from disclosure.config import Settings
-from disclosure.errors import ConflictError, DatabaseBusy, NotFound, PermissionDenied, RuleViolation
+from disclosure.errors import ConflictError, DatabaseBusy, PermissionDenied, RuleViolation
 from disclosure.models.tables import (
     Alert,
     Applicant,
@@ -27,12 +27,13 @@ from disclosure.models.tables import (
     Case,
     SchedulerRun,
 )
+from disclosure.services.agencies import scope
 from disclosure.services.cases import recompute_limits
 from disclosure.services.unit_of_work import App
 from disclosure.workflow.alerts import CONDITIONS, CONDITIONS_BY_KEY, Condition, date_range
 from disclosure.workflow.application import mask_id
+from disclosure.workflow.limit_columns import LIMIT_COLUMNS
 from disclosure.workflow.states import OPEN_STATES, ROLE_LABELS, Role
-from disclosure.workflow.text import printable
 
 _RAISE = """
 INSERT INTO alerts (case_id, condition, limit_date, proposed_step, raised_on, raised_at)
@@ -214,8 +215,10 @@ def open_alerts(
     user: str | None,
     role: str | None = None,
     kinds: list[str] | None = None,
+    agency: str | None = None,
 ) -> list[AlertRow]:
-    """The open alerts ``user`` may see, oldest limit first.
+    """The open alerts ``user`` may see, oldest limit first: of the agencies the user works
+    for (the county's: every agency), or of the one ``agency`` names.
 
     The view follows the user's recorded role: a supervisor (and an auditor, read-only) sees
     every alert; a clerk sees the proposed steps of every case plus the reply and
@@ -227,15 +230,9 @@ def open_alerts(
         NotFound: no such user.
         PermissionDenied: a clerk asking for the supervisor view.
     """
-    if not user:
-        raise RuleViolation("actor", "required", "请说明由谁查看提醒（查看人的用户名）")
-    from disclosure.services.cases import user_named
+    from disclosure.services.cases import user_required
 
-    record = user_named(session, user)
-    if record is None:
-        raise NotFound(
-            "actor", f"查看人“{printable(user)}”不是本系统的用户，请由管理员先创建该用户"
-        )
+    record = user_required(session, user, who="查看人", doing="查看提醒")
     own_role = Role(record.role)
     view = role or ("clerk" if own_role is Role.CLERK else "supervisor")
     if view not in _VIEWS:
@@ -257,13 +254,16 @@ def open_alerts(
         .where(Alert.cleared_at.is_(None))
         .order_by(Alert.limit_date, Alert.case_id, Alert.condition)
     )
+    agencies = scope(session, record, agency)
+    if agencies is not None:
+        query = query.where(Case.agency_id.in_(sorted(agencies)))
     wanted = set(kinds or CONDITIONS_BY_KEY)
     if view == "clerk":
         shared, own = wanted & CLERK_CONDITIONS, wanted & OWN_CASE_CONDITIONS
         query = query.where(
             or_(
                 Alert.condition.in_(sorted(shared)),
-                and_(Alert.condition.in_(sorted(own)), handled_by(user)),
+                and_(Alert.condition.in_(sorted(own)), handled_by(record.name)),
             )
         )
     else:
@@ -319,16 +319,6 @@ def holding_alerts(session: Session, settings: Settings, today: date) -> list[Al
     return sorted(rows, key=lambda r: (r.limit_date, r.case_id, order[r.condition.key]))
 
 
-_LIMIT_LABELS = {
-    "reply_due": "答复期限",
-    "correction_notice_due": "补正告知期限",
-    "correction_period_due": "补正期限",
-    "third_party_due": "第三方答复期限",
-    "agency_due": "其他机关答复期限",
-    "fee_due": "缴费期限",
-}
-
-
 def ics_feed(
     session: Session,
     settings: Settings,
@@ -363,7 +353,8 @@ def ics_feed(
         .order_by(Case.id)
     )
     for case, name, kind in cases:
-        for column, label in _LIMIT_LABELS.items():
+        for limit in LIMIT_COLUMNS:
+            column, label = limit.column, limit.label
             due: date | None = getattr(case, column)
             if due is None or not today <= due <= horizon:
                 continue
@@ -377,3 +368,42 @@ def ics_feed(
                 event.add("description", "临时日期：所在年度节假日尚未公布")
             feed.add_component(event)
     return bytes(feed.to_ical())
+
+
+# -- the edge: one unit of work per call --------------------------------------------------
+
+
+@dataclass(frozen=True)
+class AlertList:
+    """The alerts a user may see, and when the scheduler last finished a scan."""
+
+    rows: list[AlertRow]
+    last_scan: datetime | None
+
+
+def alert_list(
+    app: App,
+    today: date,
+    *,
+    user: str | None,
+    role: str | None = None,
+    kinds: list[str] | None = None,
+    agency: str | None = None,
+) -> AlertList:
+    with app.uow() as uow:
+        rows = open_alerts(
+            uow.session, app.settings, today, user=user, role=role, kinds=kinds, agency=agency
+        )
+        return AlertList(rows, last_scan(uow.session))
+
+
+def alerts_holding(app: App, today: date) -> list[AlertRow]:
+    """The alerts whose conditions hold on ``today`` (a dry run's view)."""
+    with app.uow() as uow:
+        return holding_alerts(uow.session, app.settings, today)
+
+
+def calendar_feed(app: App, today: date, days: int = 60) -> bytes:
+    """The iCalendar feed of open cases' limits in the next ``days`` days."""
+    with app.uow() as uow:
+        return ics_feed(uow.session, app.settings, today, days, now=app.now())

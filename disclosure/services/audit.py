@@ -3,7 +3,9 @@
 hash = SHA-256 over the canonical JSON of the event's fields and the previous event's hash
 (from scheme 4 on, RFC 8785's JSON Canonicalization Scheme; before, sorted keys, no spaces,
 UTF-8). Event ``seq`` n is written by the change that brings the case to version n, so
-removing the newest event is as visible as changing an old one. Each event's
+removing the newest event is as visible as changing an old one. The case row keeps the
+newest event's hash (``audit_head``, revision 0006): the next event chains to it without
+reading the trail, and ``verify`` checks that it is the chain's end. Each event's
 payload also carries a snapshot of the case row it produced and the clock event it added;
 the registration event carries a fingerprint of the application. ``verify`` compares those
 with the rows, so editing a case, an applicant or a clock event directly is detected too.
@@ -44,14 +46,18 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import rfc8785
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
-from disclosure.errors import ConflictError
+from disclosure.errors import ConflictError, NotFound
 from disclosure.models.tables import Applicant, AuditEvent, Case, ClockEventRow, Letter
+from disclosure.workflow.limit_columns import LIMIT_COLUMNS
+
+if TYPE_CHECKING:
+    from disclosure.services.unit_of_work import App
 
 GENESIS = "0" * 64
 _BATCH = 500
@@ -76,8 +82,7 @@ _JCS_SCHEME = 4
 #: Case columns every audit event snapshots (the row as that change left it).
 SNAPSHOT_COLUMNS = (
     "state", "outcome", "outcome_reason", "drafted_by", "approved_by", "closed_on",
-    "last_action_on", "reply_due", "correction_notice_due", "correction_period_due",
-    "third_party_due", "agency_due", "fee_due",
+    "last_action_on", *(limit.column for limit in LIMIT_COLUMNS),
 )  # fmt: skip
 
 
@@ -209,8 +214,7 @@ def event_hash(event: AuditEvent) -> str:
     return hashlib.sha256(canonical_json(body, event.scheme).encode("utf-8")).hexdigest()
 
 
-def append_event(
-    session: Session,
+def new_event(
     case: Case,
     *,
     seq: int,
@@ -223,20 +227,23 @@ def append_event(
     reason: str,
     payload: dict[str, Any],
 ) -> AuditEvent:
-    """Append event ``seq`` (= the case version this change produces); the caller commits.
+    """Event ``seq`` (= the case version this change produces), hashed; nothing is written.
 
-    Call it after the case row holds its new values: the payload snapshots them.
+    Call it after the case row holds its new values: the payload snapshots them. The event
+    chains to ``case.audit_head`` (the hash of event ``seq - 1``, loaded with the row and
+    guarded by the same optimistic lock). The caller writes the event and the case row with
+    ``audit_head`` set to the event's hash in one transaction, as ``append_event`` does.
+
+    Raises:
+        ConflictError: the case has no chain head to extend (its trail is broken).
     """
     prev_hash = GENESIS
     if seq > 1:
-        found = session.scalar(
-            select(AuditEvent.hash).where(AuditEvent.case_id == case.id, AuditEvent.seq == seq - 1)
-        )
-        if found is None:  # never extend a chain that is already broken
+        if case.audit_head is None:  # never extend a chain that is already broken
             raise ConflictError(
                 f"案件{case.id}的轨迹缺少第{seq - 1}条事件，已拒绝写入；请运行 disclosure audit verify"
             )
-        prev_hash = found
+        prev_hash = case.audit_head
     event = AuditEvent(
         case_id=case.id,
         seq=seq,
@@ -252,6 +259,14 @@ def append_event(
         scheme=SCHEME,
     )
     event.hash = event_hash(event)
+    return event
+
+
+def append_event(session: Session, case: Case, **fields: Any) -> AuditEvent:
+    """``new_event(case, **fields)`` added to the session, and made the case's chain head;
+    the caller commits."""
+    event = new_event(case, **fields)
+    case.audit_head = event.hash
     session.add(event)
     return event
 
@@ -312,6 +327,12 @@ def verify_case(
         )
     if not events:
         return ChainBreak(case.id, 1, "案件没有任何轨迹事件")
+    if case.audit_head != events[-1].hash:
+        return ChainBreak(
+            case.id,
+            events[-1].seq,
+            "案件记载的轨迹末条哈希与最后一条事件不符：末尾的事件被删除或案件被改动",
+        )
     first = json.loads(events[0].payload)
     fingerprint = application_fingerprint(case, case.applicant, events[0].scheme)
     if first.get("application_sha256") != fingerprint:
@@ -340,10 +361,14 @@ def verify_case(
     return None
 
 
-def _case_batches(session: Session, case_id: int | None) -> Iterator[list[Case]]:
+def _case_batches(
+    session: Session, case_id: int | None, agency_id: int | None = None
+) -> Iterator[list[Case]]:
     query = select(Case).order_by(Case.id)
     if case_id is not None:
         query = query.where(Case.id == case_id)
+    if agency_id is not None:
+        query = query.where(Case.agency_id == agency_id)
     batch: list[Case] = []
     for case in session.scalars(query.execution_options(yield_per=_BATCH)):
         batch.append(case)
@@ -354,14 +379,16 @@ def _case_batches(session: Session, case_id: int | None) -> Iterator[list[Case]]
         yield batch
 
 
-def verify(session: Session, case_id: int | None = None) -> tuple[int, list[ChainBreak]]:
+def verify(
+    session: Session, case_id: int | None = None, agency_id: int | None = None
+) -> tuple[int, list[ChainBreak]]:
     """Recompute every chain (or one case's); return how many cases were checked and the breaks.
 
     Reads in batches, so memory stays flat however many cases there are. Run it inside one
     snapshot (``verify_snapshot``) so that writes committed meanwhile do not look like tampering.
     """
     checked, breaks = 0, []
-    for batch in _case_batches(session, case_id):
+    for batch in _case_batches(session, case_id, agency_id):
         ids = [case.id for case in batch]
         events: dict[int, list[AuditEvent]] = {i: [] for i in ids}
         for event in session.scalars(
@@ -386,7 +413,9 @@ def verify(session: Session, case_id: int | None = None) -> tuple[int, list[Chai
     return checked, breaks
 
 
-def verify_snapshot(engine: Engine, case_id: int | None = None) -> tuple[int, list[ChainBreak]]:
+def verify_snapshot(
+    engine: Engine, case_id: int | None = None, agency_id: int | None = None
+) -> tuple[int, list[ChainBreak]]:
     """``verify`` inside one read snapshot (REPEATABLE READ on PostgreSQL, a read
     transaction on SQLite), safe to run while clerks keep working."""
     with engine.connect() as conn:
@@ -395,4 +424,20 @@ def verify_snapshot(engine: Engine, case_id: int | None = None) -> tuple[int, li
         else:
             conn.exec_driver_sql("BEGIN")  # pysqlite would run each SELECT on its own
         with Session(bind=conn) as session:
-            return verify(session, case_id)
+            return verify(session, case_id, agency_id)
+
+
+def verify_trail(
+    app: App, case_id: int | None = None, agency: str | None = None
+) -> tuple[int, list[ChainBreak]]:
+    """``verify_snapshot`` on the app's database, of one case or one agency's cases; an
+    unknown case or agency is an error."""
+    agency_id = None
+    if agency is not None:
+        from disclosure.services.agencies import get_agency
+
+        agency_id = get_agency(app, agency).id
+    checked, breaks = verify_snapshot(app.engine, case_id, agency_id)
+    if case_id is not None and checked == 0:
+        raise NotFound("case", f"案件{case_id}不存在")
+    return checked, breaks

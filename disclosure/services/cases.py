@@ -12,18 +12,25 @@ import re
 import unicodedata
 from collections import Counter
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, bindparam, func, insert, select, update
 from sqlalchemy.orm import Session, joinedload
+from sqlalchemy.orm.attributes import set_committed_value
 
 from disclosure.config import Settings
 from disclosure.errors import ConflictError, NotFound, PermissionDenied, RuleViolation
-from disclosure.models.tables import Applicant, AuditEvent, Case, ClockEventRow, User
-from disclosure.services.audit import append_event, application_fingerprint, clock_event_record
+from disclosure.models.tables import Agency, Applicant, AuditEvent, Case, ClockEventRow, User
+from disclosure.services.agencies import agency_by_code, check_agency, scope
+from disclosure.services.audit import (
+    append_event,
+    application_fingerprint,
+    clock_event_record,
+    new_event,
+)
 from disclosure.services.letters import LetterInput, last_party, month_rank
 from disclosure.services.letters import issue as issue_letter
 from disclosure.services.letters import preview as preview_letter
@@ -31,6 +38,7 @@ from disclosure.services.unit_of_work import App
 from disclosure.workflow.application import Application, mask_id, validate_application
 from disclosure.workflow.calendar import cn_date
 from disclosure.workflow.deadlines import ClockEvent, ClockKind, Limit, Limits, compute_limits
+from disclosure.workflow.fees import FeeScale
 from disclosure.workflow.inputs import TriggerInput
 from disclosure.workflow.letters import LetterKind
 from disclosure.workflow.limit_columns import LIMIT_COLUMNS, LIMIT_COLUMNS_BY_KEY
@@ -53,7 +61,17 @@ from disclosure.workflow.triggers import TRIGGERS_BY_NAME
 _USER_NAME = re.compile(r"[A-Za-z0-9_.\-]{1,40}")
 
 
-def add_user(app: App, name: str, role: str, display_name: str) -> None:
+def add_user(
+    app: App,
+    name: str,
+    role: str,
+    display_name: str,
+    *,
+    agencies: list[str] | None = None,
+    all_agencies: bool = False,
+) -> None:
+    """Add a user who works for ``agencies`` (codes; by default the only agency there is),
+    or, for the county's supervisors and auditors, for every agency (``all_agencies``)."""
     if not isinstance(name, str) or not _USER_NAME.fullmatch(name):
         raise RuleViolation("name", "format", "用户名须为1至40个英文字母、数字或 _ . -")
     display_name = clean_text(display_name, "display_name", "姓名", 60)
@@ -65,22 +83,46 @@ def add_user(app: App, name: str, role: str, display_name: str) -> None:
             "role", "one_of", f"角色“{printable(str(role))}”无效，可选：{options}"
         ) from None
     with app.uow() as uow:
-        if uow.session.scalar(select(User).where(User.name == name)) is not None:
+        if user_named(uow.session, name) is not None:
             raise RuleViolation("name", "unique", f"用户“{name}”已存在")
+        if all_agencies and role_value is Role.CLERK:
+            raise RuleViolation(
+                "all_agencies", "role", "只有负责人或审计监督人员可以是县级（全部机关）用户"
+            )
         uow.session.add(
             User(
                 name=name,
                 role=role_value.value,
                 display_name=display_name or name,
                 created_at=app.now(),
+                all_agencies=all_agencies,
+                agencies=_agencies_named(uow.session, agencies, all_agencies),
             )
         )
         uow.commit()
 
 
-def list_users(app: App) -> list[User]:
+def _agencies_named(session: Session, codes: list[str] | None, county: bool) -> list[Agency]:
+    if codes:
+        return [agency_by_code(session, code) for code in codes]
+    every = list(session.scalars(select(Agency).order_by(Agency.id).limit(2)))
+    if county or len(every) == 1:
+        return every[:1] if not county else []
+    options = "、".join(f"{a.name}（{a.code}）" for a in session.scalars(select(Agency)))
+    raise RuleViolation("agencies", "required", f"请说明该用户属于哪个机关：{options}")
+
+
+@dataclass(frozen=True)
+class UserView:
+    name: str
+    display_name: str
+    role: str
+
+
+def list_users(app: App) -> list[UserView]:
     with app.uow() as uow:
-        return list(uow.session.scalars(select(User).order_by(User.name)))
+        users = uow.session.execute(select(User).order_by(User.name)).unique().scalars()
+        return [UserView(u.name, u.display_name, u.role) for u in users]
 
 
 def user_named(session: Session, name: str) -> User | None:
@@ -89,18 +131,57 @@ def user_named(session: Session, name: str) -> User | None:
     """
     if not isinstance(name, str) or not _USER_NAME.fullmatch(name):
         return None
-    return session.scalar(select(User).where(User.name == name))
+    return session.execute(select(User).where(User.name == name)).unique().scalar_one_or_none()
+
+
+def user_required(
+    session: Session, name: str | None, *, who: str = "办理人", doing: str = "办理"
+) -> User:
+    """The user called ``name``; refused in Chinese when no name is given or it is unknown."""
+    if not name:
+        raise RuleViolation("actor", "required", f"请说明由谁{doing}（{who}的用户名）")
+    user = user_named(session, name)
+    if user is None:
+        raise NotFound("actor", f"{who}“{printable(name)}”不是本系统的用户，请由管理员先创建该用户")
+    return user
+
+
+def _acting_user(session: Session, name: str | None) -> User:
+    return user_required(session, name)
 
 
 def _actor(session: Session, name: str | None) -> Actor:
-    if not name:
-        raise RuleViolation("actor", "required", "请说明由谁办理（办理人的用户名）")
+    user = _acting_user(session, name)
+    return Actor(user.name, Role(user.role))
+
+
+def _viewer(session: Session, name: str | None) -> User | None:
+    """The user a read is for (None: the operator at the server, who sees every agency)."""
+    if name is None:
+        return None
     user = user_named(session, name)
     if user is None:
-        raise NotFound(
-            "actor", f"办理人“{printable(name)}”不是本系统的用户，请由管理员先创建该用户"
-        )
-    return Actor(user.name, Role(user.role))
+        raise NotFound("viewer", f"“{printable(name)}”不是本系统的用户")
+    return user
+
+
+def _agency_for_registration(session: Session, user: User, code: str | None) -> Agency:
+    """The agency an application is registered to: the one named, else the clerk's only one."""
+    if code is not None:
+        agency = agency_by_code(session, code)
+        check_agency(user, agency.id, "为该机关登记申请")
+        return agency
+    mine = list(user.agencies) if not user.all_agencies else []
+    if len(mine) == 1:
+        return mine[0]
+    every = list(session.scalars(select(Agency).order_by(Agency.id).limit(2)))
+    if len(every) == 1 and (user.all_agencies or not mine):
+        return every[0]
+    options = "、".join(
+        f"{a.name}（{a.code}）"
+        for a in (mine or session.scalars(select(Agency).order_by(Agency.id)))
+    )
+    raise RuleViolation("agency", "required", f"请说明登记到哪个机关：{options}")
 
 
 # -- writes ------------------------------------------------------------------------------
@@ -130,14 +211,22 @@ def _third_party_opinion(case: Case) -> str | None:
     return answers[-1].opinion if answers else None
 
 
-def _store_limits(case: Case, state: State, limits: Limits) -> None:
+def _limit_values(state: State, limits: Limits) -> dict[str, Any]:
+    """The case columns that store ``limits`` in ``state``."""
     # A closed case owes no reply: clearing its limit keeps every alert range (and its index
     # scan) to live cases, however much history accumulates. `case show` recomputes it.
+    values: dict[str, Any] = {}
     for column in LIMIT_COLUMNS:
         limit: Limit | None = getattr(limits, column.key)
         live = limit is not None and state in column.live_in
-        setattr(case, column.column, limit.due if limit is not None and live else None)
-    case.limits_provisional = any(limit.provisional for limit in limits.all())
+        values[column.column] = limit.due if limit is not None and live else None
+    values["limits_provisional"] = any(limit.provisional for limit in limits.all())
+    return values
+
+
+def _store_limits(case: Case, state: State, limits: Limits) -> None:
+    for column, value in _limit_values(state, limits).items():
+        setattr(case, column, value)
 
 
 def _limits_payload(limits: Limits) -> dict[str, Any]:
@@ -148,15 +237,24 @@ def _limits_payload(limits: Limits) -> dict[str, Any]:
 
 
 def register(
-    app: App, data: Mapping[str, Any], actor_name: str | None, today: date, *, is_demo: bool = False
+    app: App,
+    data: Mapping[str, Any],
+    actor_name: str | None,
+    today: date,
+    *,
+    agency: str | None = None,
+    is_demo: bool = False,
 ) -> int:
-    """Register an application (Art. 29–31); returns the case number."""
+    """Register an application (Art. 29–31) to ``agency`` (its code; by default the clerk's
+    only agency); returns the case number."""
     application = validate_application(data, today)
     with app.uow() as uow:
         session = uow.session
-        actor = _actor(session, actor_name)
+        user = _acting_user(session, actor_name)
+        actor = Actor(user.name, Role(user.role))
         if actor.role is Role.AUDITOR:
             raise PermissionDenied("role_not_allowed", "审计监督人员只能查阅，不能登记申请")
+        to_agency = _agency_for_registration(session, user, agency)
         facts = CaseFacts(State.REGISTERED, application.received_on)
         limits = compute_limits(
             app.settings.calendar, application.received_on, (), app.settings.rules
@@ -173,6 +271,8 @@ def register(
         )
         case = Case(
             applicant=applicant,
+            agency_id=to_agency.id,
+            agency=to_agency,
             description=application.description,
             delivery_form=application.delivery_form.value,
             delivery_method=application.delivery_method.value,
@@ -186,7 +286,9 @@ def register(
             version=1,
         )
         _store_limits(case, facts.state, limits)
-        case.duplicate_of = _earlier_same_application(session, app.settings, application)
+        case.duplicate_of = _earlier_same_application(
+            session, app.settings, application, to_agency.id
+        )
         session.add(case)
         session.flush()
         letter = issue_letter(
@@ -230,7 +332,7 @@ def _description_key(text: str) -> str:
 
 
 def _earlier_same_application(
-    session: Session, settings: Settings, application: Application
+    session: Session, settings: Settings, application: Application, agency_id: int
 ) -> int | None:
     """The first case of the same applicant with the same description received within the
     configured window (a possible 重复申请, Art. 36 (6)); the clerk is warned, not stopped."""
@@ -245,6 +347,7 @@ def _earlier_same_application(
         .where(
             Applicant.id_type == application.id_type.value,
             Applicant.id_number == application.id_number,
+            Case.agency_id == agency_id,
             Case.received_on >= received - timedelta(days=window),
             Case.received_on <= received + timedelta(days=window),
         )
@@ -300,8 +403,9 @@ def act(
     trigger = TRIGGERS_BY_NAME[command.trigger]
     with app.uow() as uow:
         session = uow.session
-        who = _actor(session, actor)
-        case = _load(session, case_id)
+        user, case = _user_and_case(session, actor, case_id)
+        who = Actor(user.name, Role(user.role))
+        check_agency(user, case.agency_id, f"办理“{trigger.label}”")
         if expected_version is not None and case.version != expected_version:
             raise ConflictError(
                 f"案件已被他人修改：你看到的版本号是{expected_version}，当前版本号是{case.version}，"
@@ -313,24 +417,25 @@ def act(
             facts = replace(facts, month_rank=month_rank(session, case))
         step = fire(
             facts, Command(command, who, on, today), app.settings.calendar,
-            app.settings.rules, _policy(app),
+            app.settings.rules, _policy(app, case),
         )  # fmt: skip
-        letters = _apply(session, case, step, command, who, app, before=_limits_now(app, case))
+        letters = _apply(session, case, facts, step, command, who, app)
         uow.commit()
         return Change(case_id, step, case.version, letters, _fee_view(case) if step.fee else None)
 
 
-def _limits_now(app: App, case: Case) -> Limits:
+def _limits_before(app: App, facts: CaseFacts) -> Limits:
+    """The case's limits before the step (what its letters compare the new ones with)."""
     settings = app.settings
-    return compute_limits(settings.calendar, case.received_on, _facts(case).events, settings.rules)
+    return compute_limits(settings.calendar, facts.received_on, facts.events, settings.rules)
 
 
-def _policy(app: App) -> LocalPolicy:
+def _policy(app: App, case: Case) -> LocalPolicy:
     settings = app.settings
     return LocalPolicy(
         backdate_working_days=settings.backdate_working_days,
         agreed_due_max_days=settings.agreed_due_max_days,
-        fee_scale=settings.fee_scale,
+        fee_scale=FeeScale(case.agency.fee_scale),
     )
 
 
@@ -344,28 +449,90 @@ _FACT_COLUMNS = (
     "refer_to",
 )
 
+#: Every column a change may write; ``_write_case`` writes them all as the object holds them.
+_CHANGE_COLUMNS = (
+    "version",
+    "state",
+    "last_action_on",
+    *_FACT_COLUMNS,
+    "draft_context",
+    "closed_on",
+    *(column.column for column in LIMIT_COLUMNS),
+    "limits_provisional",
+    "audit_head",
+)
+#: The change's UPDATE, built once; ``WHERE version`` is the optimistic lock.
+_UPDATE_CASE = (
+    update(Case)
+    .where(Case.id == bindparam("loaded_id"), Case.version == bindparam("loaded_version"))
+    .values({column: bindparam(column) for column in _CHANGE_COLUMNS})
+)
+
+
+def _set(case: Case, **values: Any) -> None:
+    """Give the loaded case new column values without marking it changed.
+
+    ``act`` writes the row itself (``_write_case``): the ORM's unit of work would cost more
+    Python than the rest of a change (issue #9). The object still reads as the row will be
+    written, for the letters and the audit snapshot, and the session never writes it again.
+    """
+    for column, value in values.items():
+        set_committed_value(case, column, value)
+
+
+def _write_case(session: Session, case: Case, loaded_version: int) -> None:
+    """UPDATE the change's columns if the row is still at ``loaded_version``.
+
+    Raises:
+        ConflictError: another writer changed the case since it was loaded.
+    """
+    params = {column: getattr(case, column) for column in _CHANGE_COLUMNS}
+    params.update(loaded_id=case.id, loaded_version=loaded_version)
+    if session.connection().execute(_UPDATE_CASE, params).rowcount != 1:
+        raise ConflictError()
+
+
+def _insert(session: Session, row: ClockEventRow | AuditEvent) -> None:
+    """INSERT a new row with the columns it was given (the others take their defaults)."""
+    given = {column.key: getattr(row, column.key) for column in row.__table__.columns}
+    values = {key: value for key, value in given.items() if key in vars(row)}
+    session.connection().execute(insert(type(row)), values)
+
 
 def _apply(
     session: Session,
     case: Case,
+    facts_before: CaseFacts,
     step: Step,
     command: TriggerInput,
     actor: Actor,
     app: App,
-    *,
-    before: Limits,
 ) -> tuple[IssuedLetter, ...]:
+    """Write what ``step`` changes, and issue its letters.
+
+    Statements, in order: each letter's 文号 counter (its row is inserted at commit), one
+    UPDATE of the case (its columns and its audit chain head, guarded by the version
+    loaded), the clock event's INSERT and the audit event's INSERT. The case object is given
+    each value as it is decided (``_set``), so the draft, the letters and the audit snapshot
+    read the case as the change leaves it.
+    """
     settings = app.settings
-    seq = case.version + 1
+    loaded_version = case.version
+    seq = loaded_version + 1
     facts = step.facts
-    case.version = seq  # one bump per change, even one that alters no other column
     on = facts.last_action_on
     assert on is not None  # every step dates its case
-    case.last_action_on = on
-    case.state = step.after.value
-    for column in _FACT_COLUMNS:
-        setattr(case, column, getattr(facts, column))
+    _set(
+        case,
+        version=seq,  # one bump per change, even one that alters no other column
+        last_action_on=on,
+        state=step.after.value,
+        **{column: getattr(facts, column) for column in _FACT_COLUMNS},
+    )
     payload: dict[str, Any] = {"on": on.isoformat(), "limits": _limits_payload(step.limits)}
+    # What the letters compare the new limits with; a step without letters needs none.
+    renders = step.draft is not None or bool(step.letters)
+    before = _limits_before(app, facts_before) if renders else step.limits
     letter_input = LetterInput.of(command.letter_fields())
     if step.draft is not None:
         # Render the reply now: a draft its letter cannot print is refused here, not after
@@ -374,28 +541,29 @@ def _apply(
             settings, case, step.draft.kind, limits=step.limits, before=before,
             issued_on=on, letter_input=letter_input, note=command.reason,
         )  # fmt: skip
-        case.draft_context = json.dumps(context, ensure_ascii=False, sort_keys=True)
+        _set(case, draft_context=json.dumps(context, ensure_ascii=False, sort_keys=True))
     elif facts.drafted_by is None:
-        case.draft_context = None
+        _set(case, draft_context=None)
     if step.after in _DRAFT_STATES and case.draft_context is not None:
         payload["draft_sha256"] = _sha256(case.draft_context)  # what is approved is sent
     if step.after in CLOSED_STATES and case.closed_on is None:
-        case.closed_on = on
-    _store_limits(case, step.after, step.limits)
+        _set(case, closed_on=on)
+    _set(case, **_limit_values(step.after, step.limits))
     fee = step.fee
+    clock_row = None
     if step.clock_event is not None and step.clock_record is not None:
         event, record = step.clock_event, step.clock_record
-        row = ClockEventRow(
+        clock_row = ClockEventRow(
             case_id=case.id, seq=len(case.clock_events) + 1, kind=event.kind.value,
             occurred_on=event.on, days=event.days, until=event.until, note=record.note,
             party=record.party, opinion=record.opinion,
         )  # fmt: skip
         if fee is not None:
-            row.fee_amount, row.fee_scale = fee.amount, fee.scale.value
-            row.fee_quantity, row.fee_basis = fee.quantity, "\n".join((fee.basis, *fee.lines))
-        session.add(row)
-        case.clock_events.append(row)
-        payload["clock_event"] = clock_event_record(row)
+            clock_row.fee_amount, clock_row.fee_scale = fee.amount, fee.scale.value
+            clock_row.fee_quantity = fee.quantity
+            clock_row.fee_basis = "\n".join((fee.basis, *fee.lines))
+        _set(case, clock_events=[*case.clock_events, clock_row])
+        payload["clock_event"] = clock_event_record(clock_row)
     payload.update(step.details)
     issued = []
     for letter_type in step.letters:
@@ -416,11 +584,16 @@ def _apply(
         payload.setdefault("letters", []).append(
             {"kind": letter.kind, "number": letter.number, "sha256": letter.content_sha256}
         )
-    append_event(
-        session, case, seq=seq, at=app.now(), actor=actor.name, actor_role=actor.role.value,
+    audit_event = new_event(
+        case, seq=seq, at=app.now(), actor=actor.name, actor_role=actor.role.value,
         trigger=step.trigger, from_state=step.before.value, to_state=step.after.value,
         reason=command.reason, payload=payload,
     )  # fmt: skip
+    _set(case, audit_head=audit_event.hash)
+    _write_case(session, case, loaded_version)
+    if clock_row is not None:
+        _insert(session, clock_row)
+    _insert(session, audit_event)
     return tuple(issued)
 
 
@@ -465,6 +638,37 @@ def recompute_limits(
     return 1
 
 
+#: The acting user and the case with its clock events, in one statement: both rows are
+#: found by a unique key, so the join gives one row (repeated per clock event, which the
+#: ORM folds back). One round trip instead of two (issue #9), and one snapshot even where
+#: each statement sees the latest commit (SQLite outside a write, READ COMMITTED).
+_USER_AND_CASE = (
+    select(User, Case)
+    .join(Case, Case.id == bindparam("case_id"))
+    .where(User.name == bindparam("user_name"))
+    .options(joinedload(Case.clock_events))
+)
+
+
+def _user_and_case(session: Session, user_name: str | None, case_id: int) -> tuple[User, Case]:
+    """The acting user and the case to change (with its clock events).
+
+    Raises:
+        RuleViolation / NotFound: no actor named, or no such user (said first, as ``_actor``
+            says it), or no such case.
+    """
+    found = None
+    # A user name is plain ASCII: anything else is no user and never reaches the driver.
+    if isinstance(user_name, str) and _USER_NAME.fullmatch(user_name):
+        params = {"user_name": user_name, "case_id": case_id}
+        found = session.execute(_USER_AND_CASE, params).unique().one_or_none()
+    if found is None:  # say which one is missing (a second statement on this path only)
+        _actor(session, user_name)
+        raise NotFound("case", f"案件{case_id}不存在")
+    user, case = found
+    return user, case
+
+
 def _load(session: Session, case_id: int) -> Case:
     # One statement for the row and its clock events: a consistent snapshot even where
     # each statement sees the latest commit (SQLite outside a write, READ COMMITTED).
@@ -498,10 +702,25 @@ class CaseView:
     approved_by: str | None
     limits: list[Limit]
     paused: bool
-    trail: list[AuditEvent]
+    trail: list[TrailEntry]
     fee: FeeView | None = None
     reply: ReplyTiming | None = None
     duplicate_of: int | None = None
+
+
+@dataclass(frozen=True)
+class TrailEntry:
+    """One audit event as ``case show`` lists it (``payload`` is its recorded JSON)."""
+
+    seq: int
+    at: datetime
+    actor: str
+    actor_role: str
+    trigger: str
+    from_state: str | None
+    to_state: str
+    reason: str
+    payload: str
 
 
 @dataclass(frozen=True)
@@ -557,10 +776,18 @@ def _reply_timing(app: App, case: Case, limits: Limits) -> ReplyTiming | None:
     return ReplyTiming(case.closed_on, due, margin)
 
 
-def get_case(app: App, case_id: int) -> CaseView:
+def get_case(app: App, case_id: int, *, viewer: str | None = None) -> CaseView:
+    """One case as ``case show`` displays it; ``viewer`` must work for the case's agency.
+
+    Raises:
+        NotFound: no such case. PermissionDenied: the viewer works for another agency.
+    """
     with app.uow() as uow:
         session = uow.session
+        user = _viewer(session, viewer)
         case = _load(session, case_id)
+        if user is not None:
+            check_agency(user, case.agency_id, "查看该案件")
         facts = _facts(case)
         limits = compute_limits(
             app.settings.calendar, facts.received_on, facts.events, app.settings.rules
@@ -571,11 +798,22 @@ def get_case(app: App, case_id: int) -> CaseView:
             for limit in limits.all()
             if limit.key == "reply" or state in LIMIT_COLUMNS_BY_KEY[limit.key].live_in
         ]
-        trail = list(
-            session.scalars(
+        trail = [
+            TrailEntry(
+                e.seq,
+                e.at,
+                e.actor,
+                e.actor_role,
+                e.trigger,
+                e.from_state,
+                e.to_state,
+                e.reason,
+                e.payload,
+            )  # fmt: skip
+            for e in session.scalars(
                 select(AuditEvent).where(AuditEvent.case_id == case_id).order_by(AuditEvent.seq)
             )
-        )
+        ]
         a = case.applicant
         contact = " / ".join(x for x in (a.phone, a.email, a.address) if x)
         return CaseView(
@@ -616,10 +854,17 @@ class CaseSummary:
 
 
 def _cases_query(
-    app: App, today: date, state: str | None, due_within: int | None, overdue: bool
+    app: App,
+    today: date,
+    state: str | None,
+    due_within: int | None,
+    overdue: bool,
+    agencies: frozenset[int] | None,
 ) -> Select[Any]:
     cal = app.settings.calendar
     query = select(Case)
+    if agencies is not None:
+        query = query.where(Case.agency_id.in_(sorted(agencies)))
     if state is not None:
         query = query.where(Case.state == parse_state(state).value)
     if due_within is not None or overdue:
@@ -645,19 +890,23 @@ def list_cases(
     overdue: bool = False,
     limit: int | None = None,
     offset: int = 0,
+    viewer: str | None = None,
+    agency: str | None = None,
 ) -> list[CaseSummary]:
     """Cases filtered by state (code or Chinese label) and by how close their reply limit is
-    (open cases only for dates), the nearest limit first; ``offset``/``limit`` page them."""
+    (open cases only for dates), the nearest limit first; ``offset``/``limit`` page them.
+    Only the agencies ``viewer`` works for (or the one ``agency`` names) are listed."""
     if offset < 0:
         raise RuleViolation("offset", "range", f"起始位置不能为负数，实为{offset}")
-    query = _cases_query(app, today, state, due_within, overdue).order_by(
-        Case.reply_due.is_(None), Case.reply_due, Case.id
-    )
-    if offset:
-        query = query.offset(offset)
-    if limit is not None:
-        query = query.limit(limit)
     with app.uow() as uow:
+        agencies = scope(uow.session, _viewer(uow.session, viewer), agency)
+        query = _cases_query(app, today, state, due_within, overdue, agencies).order_by(
+            Case.reply_due.is_(None), Case.reply_due, Case.id
+        )
+        if offset:
+            query = query.offset(offset)
+        if limit is not None:
+            query = query.limit(limit)
         return [_summary(case, today, app) for case in uow.session.scalars(query)]
 
 
@@ -668,10 +917,13 @@ def count_cases(
     state: str | None = None,
     due_within: int | None = None,
     overdue: bool = False,
+    viewer: str | None = None,
+    agency: str | None = None,
 ) -> int:
     """How many cases ``list_cases`` would list without a limit."""
-    query = _cases_query(app, today, state, due_within, overdue)
     with app.uow() as uow:
+        agencies = scope(uow.session, _viewer(uow.session, viewer), agency)
+        query = _cases_query(app, today, state, due_within, overdue, agencies)
         return int(uow.session.scalar(select(func.count()).select_from(query.subquery())) or 0)
 
 
@@ -699,15 +951,32 @@ class Overview:
     approaching: list[CaseSummary]
     overdue: list[CaseSummary]
     total: int
+    #: The names of the agencies it covers.
+    agencies: list[str] = field(default_factory=list)
 
 
-def overview(app: App, today: date) -> Overview:
+def overview(
+    app: App, today: date, *, viewer: str | None = None, agency: str | None = None
+) -> Overview:
+    """The supervisor's view of the agencies ``viewer`` works for (the county's: all of
+    them), or of the one ``agency`` names."""
     with app.uow() as uow:
-        rows = uow.session.execute(select(Case.state, func.count()).group_by(Case.state)).all()
+        agencies = scope(uow.session, _viewer(uow.session, viewer), agency)
+        query = select(Case.state, func.count()).group_by(Case.state)
+        if agencies is not None:
+            query = query.where(Case.agency_id.in_(sorted(agencies)))
+        rows = uow.session.execute(query).all()
+        names = select(Agency.name).order_by(Agency.id)
+        if agencies is not None:
+            names = names.where(Agency.id.in_(sorted(agencies)))
+        covered = list(uow.session.scalars(names))
     counts = Counter({State(s): n for s, n in rows})
     return Overview(
         by_state={s: counts[s] for s in State if counts[s]},
-        approaching=list_cases(app, today, due_within=app.settings.approaching_days),
-        overdue=list_cases(app, today, overdue=True),
+        approaching=list_cases(
+            app, today, due_within=app.settings.approaching_days, viewer=viewer, agency=agency
+        ),
+        overdue=list_cases(app, today, overdue=True, viewer=viewer, agency=agency),
         total=sum(counts.values()),
+        agencies=covered,
     )

@@ -17,16 +17,41 @@ from sqlalchemy import func, select
 from disclosure.errors import DisclosureError
 from disclosure.models.tables import Case, User
 from disclosure.services import cases
+from disclosure.services.agencies import add_agency, list_agencies
 from disclosure.services.unit_of_work import App
 from disclosure.workflow.application import credit_code_check_character
 from disclosure.workflow.states import OUTCOMES, SYSTEM_OUTCOMES
 from disclosure.workflow.triggers import parse_input
 
+#: The two departments the demo adds beside the installation's first agency.
+DEMO_AGENCIES = (
+    {
+        "code": "finance", "name": "示例市财政局", "short_name": "市财政局",
+        "number_prefix": "示财依申", "address": "示例市人民路8号", "contact": "郑红",
+        "phone": "0591-87654321", "reconsideration_body": "示例市人民政府",
+        "court": "示例市人民法院", "fee_scale": "count",
+        "fee_payment": "请持本通知到示例市财政局一楼窗口缴纳，或转账至示例市财政局非税收入账户。",
+    },
+    {
+        "code": "land", "name": "示例市自然资源局", "short_name": "市自然资源局",
+        "number_prefix": "示资依申", "address": "示例市东大路36号", "contact": "林涛",
+        "phone": "0591-83334444", "reconsideration_body": "示例市人民政府",
+        "court": "示例市人民法院", "fee_scale": "volume",
+        "fee_payment": "请持本通知到示例市自然资源局政务窗口缴纳。",
+    },
+)  # fmt: skip
+
+#: (name, role, display name, agency codes — "" is the first agency —, county-wide)
 DEMO_USERS = (
-    ("alice", "clerk", "王晓梅"),
-    ("carol", "clerk", "陈静"),
-    ("bob", "supervisor", "李建国"),
-    ("dan", "auditor", "赵明"),
+    ("alice", "clerk", "王晓梅", ("",), False),
+    ("carol", "clerk", "陈静", ("",), False),
+    ("bob", "supervisor", "李建国", ("",), False),
+    ("dan", "auditor", "赵明", (), True),
+    ("erin", "clerk", "郑红", ("finance",), False),
+    ("frank", "supervisor", "吴刚", ("finance",), False),
+    ("gina", "clerk", "林涛", ("land",), False),
+    ("hank", "supervisor", "黄磊", ("land",), False),
+    ("zhou", "supervisor", "周建华", (), True),
 )
 _SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何林罗郑"
 _GIVEN = [
@@ -100,6 +125,7 @@ _PATHS: list[list[str]] = [
     ["review", "accept", "withdraw", "archive"],
     ["review", "accept", "consult_third_party", "withdraw"],
     ["review", "accept"],  # left in handling: these become the overdue ones
+    ["review", "accept", "consult_agency"],  # still waiting for the other agency's answer
 ]
 
 
@@ -171,12 +197,27 @@ def _draftable(corrected: bool) -> list[tuple[str, str]]:
     ]
 
 
-def _ensure_users(app: App) -> None:
+def _ensure_staff(app: App) -> dict[str, tuple[list[str], str]]:
+    """The demo's agencies and users; each agency's (clerks, supervisor)."""
+    first = app.settings.agency_code
+    known_agencies = {view.profile.code for view in list_agencies(app)}
+    for agency in DEMO_AGENCIES:
+        if agency["code"] not in known_agencies:
+            add_agency(app, agency)
     with app.uow() as uow:
         known = set(uow.session.scalars(select(User.name)))
-    for name, role, display in DEMO_USERS:
+    staff: dict[str, tuple[list[str], str]] = {}
+    for name, role, display, codes, county in DEMO_USERS:
+        agencies = [code or first for code in codes]
         if name not in known:
-            cases.add_user(app, name, role, display)
+            cases.add_user(app, name, role, display, agencies=agencies, all_agencies=county)
+        for code in agencies:
+            clerks, supervisor = staff.setdefault(code, ([], ""))
+            if role == "clerk":
+                clerks.append(name)
+            elif role == "supervisor":
+                staff[code] = (clerks, name)
+    return staff
 
 
 def load_demo(
@@ -186,7 +227,8 @@ def load_demo(
 
     Each case commits on its own, so an interrupted run resumes where it stopped.
     """
-    _ensure_users(app)
+    staff = _ensure_staff(app)
+    codes = [app.settings.agency_code, app.settings.agency_code, "finance", "land"]
     with app.uow() as uow:
         existing = uow.session.scalar(select(func.count()).where(Case.is_demo)) or 0
     rng = random.Random(20261124 + existing)
@@ -195,9 +237,12 @@ def load_demo(
         advance()
     for _ in range(max(0, count - existing)):
         received = today - timedelta(days=rng.randrange(0, 110))
+        agency = rng.choice(codes)
+        clerks, supervisor = staff[agency]
         case_id = cases.register(
-            app, _application(rng, received), rng.choice(["alice", "carol"]), today, is_demo=True
-        )
+            app, _application(rng, received), rng.choice(clerks), today, agency=agency,
+            is_demo=True,
+        )  # fmt: skip
         path = rng.choice(_PATHS)
         # Most cases move on at an office's pace until "today"; one in eight stalls (the overdue).
         stop = rng.randint(0, len(path)) if rng.random() < 0.12 else len(path)
@@ -214,11 +259,11 @@ def load_demo(
             on = max(on, cal.add_working_days(on, gap)) if gap else on
             if on > today:
                 break
-            clerk = rng.choice(["alice", "carol"])
+            clerk = rng.choice(clerks)
             kwargs: dict[str, Any] = {}
             actor = clerk
             if trigger in ("extend", "approve", "return_draft"):
-                actor = "bob"
+                actor = supervisor
             if trigger == "extend":
                 kwargs = {
                     "days": rng.randint(5, 20),

@@ -18,6 +18,7 @@ import unicodedata
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import func, select, update
@@ -27,8 +28,12 @@ from sqlalchemy.orm import Session
 
 from disclosure.config import Settings
 from disclosure.errors import NotFound, RuleViolation
+from disclosure.letters.output import FORMATS, render_format
 from disclosure.letters.render import render_html
 from disclosure.models.tables import Applicant, Case, ClockEventRow, Letter, LetterCounter
+from disclosure.services.agencies import profile
+from disclosure.services.unit_of_work import App
+from disclosure.workflow.agency import AgencyProfile
 from disclosure.workflow.application import (
     CHANNEL_RULES,
     ID_TYPE_LABELS,
@@ -47,7 +52,8 @@ from disclosure.workflow.letters import (
     WITHHOLD_PHRASES,
     LetterKind,
 )
-from disclosure.workflow.states import OUTCOMES
+from disclosure.workflow.states import OUTCOMES, parse_state
+from disclosure.workflow.text import printable
 from disclosure.workflow.triggers import LETTER_TYPES
 
 
@@ -79,10 +85,12 @@ class LetterInput:
 NUMBER_PLACEHOLDER = "（发文时编号）"
 
 
-def _number(settings: Settings, kind: str, year: int, seq_no: int) -> tuple[str, str]:
+def _number(
+    settings: Settings, agency: AgencyProfile, kind: str, year: int, seq_no: int
+) -> tuple[str, str]:
     """The prefix and the 文号: ``示审依申答〔2026〕12号`` (GB/T 9704: no 第, no leading zeros),
     or ``示审依申答〔2026〕第12号`` where the agency prints 第 by local custom."""
-    prefix = f"{settings.agency_prefix}{LETTER_TYPES[kind].code}"
+    prefix = f"{agency.number_prefix}{LETTER_TYPES[kind].code}"
     di = "第" if settings.number_with_di else ""
     return prefix, f"{prefix}〔{year}〕{di}{seq_no}号"
 
@@ -102,7 +110,7 @@ def normalise_number(text: str) -> str:
     return _NUMBER.sub(lambda m: f"〔{m.group(1)}〕{m.group(2)}号", text)
 
 
-def allocate_number(session: Session, prefix: str, year: int, kind: str) -> int:
+def allocate_number(session: Session, agency_id: int, year: int, kind: str) -> int:
     """The next 文号 number, taken in the caller's transaction (a rollback gives it back).
 
     The counter row's lock is held until commit, so concurrent issuers of one kind queue.
@@ -111,13 +119,13 @@ def allocate_number(session: Session, prefix: str, year: int, kind: str) -> int:
     insert = pg_insert if dialect == "postgresql" else sqlite_insert
     session.execute(
         insert(LetterCounter)
-        .values(prefix=prefix, year=year, kind=str(kind), last_no=0)
+        .values(agency_id=agency_id, year=year, kind=str(kind), last_no=0)
         .on_conflict_do_nothing()
     )
     seq_no = session.execute(
         update(LetterCounter)
         .where(
-            LetterCounter.prefix == prefix,
+            LetterCounter.agency_id == agency_id,
             LetterCounter.year == year,
             LetterCounter.kind == str(kind),
         )
@@ -170,11 +178,12 @@ def base_context(
     settings: Settings, case: Case, applicant: Applicant, limits: Limits
 ) -> dict[str, Any]:
     reply = limits.reply
+    agency = profile(case.agency)
     return {
         "agency": _present(
-            name=settings.agency_name, address=settings.agency_address,
-            contact=settings.agency_contact, phone=settings.agency_phone,
-            reconsideration_body=settings.reconsideration_body, court=settings.court,
+            name=agency.name, address=agency.address, contact=agency.contact,
+            phone=agency.phone, reconsideration_body=agency.reconsideration_body,
+            court=agency.court,
         ),
         "applicant": _present(
             name=applicant.name, id_masked=mask_id(applicant.id_number),
@@ -246,7 +255,7 @@ def _fee_context(g: _Given) -> dict[str, Any]:
     return {"fee": _present(
         scale=FEE_SCALE_LABELS[fee.scale], basis=fee.basis, lines=list(fee.lines),
         amount=f"{fee.amount:.2f}", pay_due=_limit_due(g.limits.fee),
-        payment=g.settings.fee_payment,
+        payment=profile(g.case.agency).fee_payment,
     )}  # fmt: skip
 
 
@@ -351,6 +360,12 @@ def _context(
     return title, template, base_context(settings, case, case.applicant, limits) | specific
 
 
+def _template_dir(settings: Settings, case: Case) -> Path | None:
+    """The agency's own template folder, else the installation's."""
+    own = case.agency.template_dir
+    return Path(own) if own else settings.template_dir
+
+
 def _letter_block(kind: str, title: str, number: str, issued_on: date) -> dict[str, str]:
     return {"kind": str(kind), "title": title, "number": number, "issued_on": cn_date(issued_on)}
 
@@ -383,7 +398,7 @@ def preview(
         settings, case, kind, limits, before, letter_input, note, fee, extension_days
     )
     context["letter"] = _letter_block(kind, title, NUMBER_PLACEHOLDER, issued_on)
-    return render_html(template, context, settings.template_dir), context
+    return render_html(template, context, _template_dir(settings, case)), context
 
 
 def issue(
@@ -418,11 +433,12 @@ def issue(
     else:
         title, template = _title_and_template(kind, case)
         context = json.loads(json.dumps(context, ensure_ascii=False))  # a copy, JSON-safe
-    prefix, _ = _number(settings, kind, issued_on.year, 0)
-    seq_no = allocate_number(session, prefix, issued_on.year, kind)
-    _, number = _number(settings, kind, issued_on.year, seq_no)
+    agency = profile(case.agency)
+    prefix, _ = _number(settings, agency, kind, issued_on.year, 0)
+    seq_no = allocate_number(session, case.agency_id, issued_on.year, kind)
+    _, number = _number(settings, agency, kind, issued_on.year, seq_no)
     context["letter"] = _letter_block(kind, title, number, issued_on)
-    html = render_html(template, context, settings.template_dir)
+    html = render_html(template, context, _template_dir(settings, case))
     letter = Letter(
         case_id=case.id, kind=str(kind), template=template, prefix=prefix,
         year=issued_on.year, seq_no=seq_no, number=number, issued_on=issued_on, issued_at=at,
@@ -435,8 +451,8 @@ def issue(
 
 
 def month_rank(session: Session, case: Case) -> int:
-    """This application's rank among the applicant's applications received in its calendar
-    month, in the order they were registered."""
+    """This application's rank among the applicant's applications to the same agency received
+    in its calendar month, in the order they were registered."""
     start = case.received_on.replace(day=1)
     end = (start.replace(day=28) + timedelta(days=4)).replace(day=1)
     same_applicant = select(Applicant.id).where(
@@ -448,6 +464,7 @@ def month_rank(session: Session, case: Case) -> int:
         .select_from(Case)
         .where(
             Case.applicant_id.in_(same_applicant),
+            Case.agency_id == case.agency_id,  # each agency charges for its own applications
             Case.received_on >= start,
             Case.received_on < end,
             # Registration order, not received date: a late-registered, back-dated
@@ -514,3 +531,71 @@ def _kind_title(kind: str) -> str:
         return LETTER_TYPES[kind].title
     except KeyError:
         return kind
+
+
+# -- the edge: plain data for the command line and the web ------------------------------
+
+
+@dataclass(frozen=True)
+class LetterView:
+    """An issued letter as listings show it."""
+
+    case_id: int
+    kind: str
+    title: str
+    number: str
+    issued_on: date
+    issued_by: str
+    sha256: str
+
+
+@dataclass(frozen=True)
+class StoredLetter(LetterView):
+    """An issued letter with its stored HTML, from which every format is printed."""
+
+    html: str = ""
+
+
+def _stored(letter: Letter) -> StoredLetter:
+    return StoredLetter(
+        letter.case_id, letter.kind, _kind_title(letter.kind), letter.number,
+        letter.issued_on, letter.issued_by, letter.content_sha256, letter.html,
+    )  # fmt: skip
+
+
+#: The formats a letter prints in.
+LETTER_FORMATS = FORMATS
+
+
+def check_format(fmt: str) -> str:
+    if fmt not in FORMATS:
+        raise RuleViolation("format", "one_of", f"格式“{fmt}”无效，可选：{'、'.join(FORMATS)}")
+    return fmt
+
+
+def case_letters(app: App, case_id: int) -> list[StoredLetter]:
+    """Every letter of a case, in the order issued."""
+    with app.uow() as uow:
+        return [_stored(x) for x in list_letters(uow.session, case_id)]
+
+
+def letter_of(app: App, case_id: int, kind: str) -> StoredLetter:
+    """The latest letter of a kind (or with a 文号) on a case; see ``find_letter``."""
+    with app.uow() as uow:
+        return _stored(find_letter(uow.session, case_id, kind))
+
+
+def letters_to_export(app: App, state: str, kind: str | None = None) -> list[StoredLetter]:
+    """Every letter (or every letter of one kind) of the cases now in ``state``."""
+    if kind is not None and kind not in LETTER_TYPES:
+        raise RuleViolation(
+            "kind", "one_of",
+            f"文书类别“{printable(kind)}”无效，可选：{'、'.join(LETTER_TYPES)}",
+        )  # fmt: skip
+    with app.uow() as uow:
+        return [_stored(x) for x in letters_in_state(uow.session, parse_state(state).value, kind)]
+
+
+def printed(letter: StoredLetter, fmt: str) -> bytes:
+    """The letter in ``fmt`` (pdf, docx or html), made from its stored HTML."""
+    return render_format(letter.html, check_format(fmt))

@@ -83,6 +83,8 @@ def _clean_field(name: str, info: FieldInfo, value: object) -> object:
         max_len = _bound(info, MaxLen)
         multiline = bool((info.json_schema_extra or {}).get("multiline"))  # type: ignore[union-attr]
         text = clean_text(value, name, label, max_len.max_length, multiline=multiline)
+        if not text and info.is_required():
+            raise RuleViolation(name, "required", f"须填写{label}")
         return text or (None if type(None) in kinds else "")
     if int in kinds:
         return _integer(value, name, info)

@@ -868,6 +868,12 @@ PATHS: dict[str, list[tuple[str, str, dict[str, Any]]]] = {
         ("approve", "bob", {}),
     ],
     "withdrawn": [("withdraw", "alice", {"reason": "申请人书面撤回"})],
+    "replied": [
+        *_HANDLING,
+        ("draft_reply", "alice", _DRAFT),
+        ("approve", "bob", {}),
+        ("send", "alice", {}),
+    ],
 }
 PREFERRED_SOURCE = {"draft_reply": ("handling",), "archive": ("withdrawn",)}
 #: Triggers that need a window to have run out: their case is prepared two months back.
@@ -885,7 +891,17 @@ TRIGGER_BASELINE: dict[str, str] = {
     "party": "示例市财政局",
     "pages": "120",
     "opinion": "agree",
+    "receiver": "张三",
+    "method": "直接送达",
 }
+
+
+#: A valid agency (``agency add``); each run gets its own code and 文号 prefix.
+AGENCY = {
+    "name": "示例市税务局", "short_name": "市税务局", "address": "示例市人民路9号",
+    "contact": "何平", "phone": "0591-80000000", "reconsideration_body": "示例市人民政府",
+    "court": "示例市人民法院", "fee_payment": "到窗口缴纳", "fee_scale": "volume",
+}  # fmt: skip
 
 
 def baseline(h: Harness, command: CommandSpec) -> dict[str, str | list[str] | None]:
@@ -913,9 +929,13 @@ def baseline(h: Harness, command: CommandSpec) -> dict[str, str | list[str] | No
         elif p.name in ("case_id", "case") and p.kind == "int":
             value = str(h.display_case)
         elif name == "user add":
-            value = {"name": h.unique("user"), "role": "clerk", "display_name": "新同事"}.get(
-                p.name
-            )
+            value = {
+                "name": h.unique("user"), "role": "clerk", "display_name": "新同事",
+                "agency": "audit",
+            }.get(p.name)  # fmt: skip
+        elif name == "agency add":
+            serial = h.unique("ag")
+            value = {**AGENCY, "code": serial, "number_prefix": f"示{serial}依申"}.get(p.name)
         else:
             value = {
                 ("calendar show", "year"): "2026",
@@ -928,6 +948,7 @@ def baseline(h: Harness, command: CommandSpec) -> dict[str, str | list[str] | No
                 ("letter batch", "fmt"): "html",
                 ("alerts ics", "out_path"): str(h.workdir / "out" / "feed.ics"),
                 ("demo", "cases_count"): "2",
+                ("agency show", "code"): "audit",
             }.get((name, p.name))
             if value is None and p.required:
                 value = "1" if p.kind == "int" else "x"  # a new command: see "baseline refused"

@@ -146,7 +146,7 @@ def test_help_uses_the_width_it_has_and_cuts_nothing(cli: base.Cli) -> None:
 @pytest.mark.parametrize(
     ("args", "shown", "hidden"),
     [
-        (("case", "review", "1", "--as", "alice", "--on", "2026-13-01"), "错误：办理日期：", "on"),
+        (("case", "review", "1", "--as", "alice", "--on", "2026-13-01"), "错误（--on）：办理日期：", "on"),
         (("case", "set-due", "1", "--as", "bob", "--until", "x"), "另行确定的答复期限", "until"),
         (("scheduler", "scan-once", "--today", "x"), "扫描日期", "today"),
         (("case", "list", "--state", "x"), "状态“x”无效", "state"),

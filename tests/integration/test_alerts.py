@@ -10,10 +10,10 @@ from sqlalchemy import func, select
 
 from disclosure.config import Settings
 from disclosure.models.tables import Alert, AuditEvent, Case, SchedulerRun
-from disclosure.scheduler import run_scan
 from disclosure.services import cases
 from disclosure.services.alerts import ics_feed, open_alerts
 from disclosure.services.audit import verify_snapshot
+from disclosure.services.scheduling import run_scan
 from disclosure.services.unit_of_work import App
 from tests.conftest import TODAY, act, application
 

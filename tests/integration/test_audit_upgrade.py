@@ -4,7 +4,9 @@ Each database is built by the code of its time — ``git archive`` of the last c
 revision, run as a subprocess with that tree first on ``PYTHONPATH`` — using that commit's
 own test helpers to register cases and drive them through clock events. Today's code then
 opens it (which upgrades it) and ``audit verify`` must find nothing. Tampering with the new
-``scheme`` column must still be found.
+``scheme`` column must still be found. The same holds for the chain head revision 0006 keeps
+on the case row: the upgrade fills it in (or the databases above would not verify), every
+change moves it, and a head that is not the trail's last event is reported.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ import sys
 import tarfile
 import uuid
 from collections.abc import Iterator
-from datetime import UTC
+from datetime import UTC, date
 from io import BytesIO
 from pathlib import Path
 from typing import Any
@@ -28,6 +30,7 @@ from sqlalchemy import create_engine, select, text
 from sqlalchemy.exc import DBAPIError
 
 from disclosure.config import Settings
+from disclosure.errors import ConflictError
 from disclosure.models.db import current_revision, head_revision, make_engine
 from disclosure.models.tables import AuditEvent, Case
 from disclosure.services import audit, cases
@@ -311,3 +314,73 @@ def test_a_payload_rfc8785_cannot_read_is_reported_not_raised(app: App, slipped_
     assert verify_snapshot(app.engine)[1] == [
         audit.ChainBreak(case_id, 1, "内容哈希不符：事件在写入后被改动")
     ]
+
+
+# -- the chain head on the case row (revision 0006) ---------------------------------------
+
+_HEAD_PROBLEM = "案件记载的轨迹末条哈希与最后一条事件不符：末尾的事件被删除或案件被改动"
+
+
+def _delete_event(app: App, case_id: int, seq: int) -> None:
+    """Delete an event as an attacker with table rights would: lift the append-only trigger."""
+    delete = text("DELETE FROM audit_events WHERE case_id = :c AND seq = :s")
+    with app.engine.begin() as conn:
+        if conn.dialect.name == "postgresql":
+            conn.execute(text("ALTER TABLE audit_events DISABLE TRIGGER audit_events_append_only"))
+            conn.execute(delete, {"c": case_id, "s": seq})
+            conn.execute(text("ALTER TABLE audit_events ENABLE TRIGGER audit_events_append_only"))
+        else:
+            conn.exec_driver_sql("DROP TRIGGER IF EXISTS audit_events_no_delete")
+            conn.execute(delete, {"c": case_id, "s": seq})
+
+
+def _head(app: App, case_id: int) -> str | None:
+    with app.uow() as uow:
+        return uow.session.scalar(select(Case.audit_head).where(Case.id == case_id))
+
+
+def test_every_change_moves_the_chain_head_to_its_event(app: App) -> None:
+    case_id = cases.register(app, application(), "alice", TODAY)
+    assert _head(app, case_id) == _events(app, case_id)[-1].hash
+    drive(app, case_id, FULL_CASE[:4])  # a letter, clock events
+    events = _events(app, case_id)
+    assert [e.prev_hash for e in events[1:]] == [e.hash for e in events[:-1]]
+    assert _head(app, case_id) == events[-1].hash
+
+
+def test_deleting_the_newest_event_and_rolling_the_case_back_leaves_the_head_behind(
+    app: App,
+) -> None:
+    case_id = cases.register(app, application(), "alice", TODAY)
+    drive(app, case_id, FULL_CASE[:1])  # review: no clock event, no letter
+    first, review = _events(app, case_id)
+    _delete_event(app, case_id, review.seq)
+    with app.uow() as uow:  # the row as the registration left it: version, state, limits
+        case = uow.session.get(Case, case_id)
+        assert case is not None
+        for column, value in json.loads(first.payload)["case"].items():
+            is_date = value is not None and column.endswith(("_on", "_due"))
+            setattr(case, column, date.fromisoformat(value) if is_date else value)
+        case.version = first.seq
+        uow.commit()
+    assert verify_snapshot(app.engine) == (1, [audit.ChainBreak(case_id, 1, _HEAD_PROBLEM)])
+
+
+def test_an_edited_chain_head_is_reported(app: App) -> None:
+    case_id = cases.register(app, application(), "alice", TODAY)
+    drive(app, case_id, FULL_CASE[:2])
+    with app.engine.begin() as conn:
+        conn.execute(
+            text("UPDATE cases SET audit_head = :h WHERE id = :c"), {"h": "0" * 64, "c": case_id}
+        )
+    assert verify_snapshot(app.engine) == (1, [audit.ChainBreak(case_id, 3, _HEAD_PROBLEM)])
+
+
+def test_a_case_without_a_chain_head_is_not_extended(app: App) -> None:
+    case_id = cases.register(app, application(), "alice", TODAY)
+    with app.engine.begin() as conn:
+        conn.execute(text("UPDATE cases SET audit_head = NULL WHERE id = :c"), {"c": case_id})
+    with pytest.raises(ConflictError, match="轨迹缺少第1条事件"):
+        act(app, case_id, "review", "alice", on="2026-06-05")
+    assert len(_events(app, case_id)) == 1
+    assert cases.get_case(app, case_id).version == 1

@@ -20,7 +20,7 @@ from disclosure.config import Settings
 from disclosure.errors import RuleViolation
 from disclosure.letters.output import render_format
 from disclosure.models.tables import Case, ClockEventRow, Letter, LetterCounter
-from disclosure.services import cases
+from disclosure.services import agencies, cases
 from disclosure.services.letters import (
     NUMBER_PLACEHOLDER,
     LetterInput,
@@ -170,7 +170,8 @@ def test_fee_notice_shows_the_computation_and_stores_it_with_the_fee_event(app: 
 
 def test_fee_by_count_uses_the_applicants_rank_in_the_calendar_month(database_url: str) -> None:
     assert resident_id_is_valid(OTHER_ID)
-    service = App.open(Settings.from_env(database_url=database_url, fee_scale="count"), create=True)
+    service = App.open(Settings.from_env(database_url=database_url), create=True)
+    agencies.update_agency(service, "audit", {"fee_scale": "count"})  # fees are per agency
     cases.add_user(service, "alice", "clerk", "王晓梅")
     ids = [
         cases.register(service, application(received_on=RECEIVED), "alice", TODAY)
@@ -416,7 +417,8 @@ def test_reprinting_gives_the_same_text_after_templates_and_agency_change(
     (tmp_path / "receipt.html.j2").write_text(
         "<p>{{ agency.name }} 新模板 {{ letter.number }}</p>", encoding="utf-8"
     )
-    changed = App.open(Settings.from_env(database_url=app.settings.database_url, agency_name="改名后的审计局",
+    agencies.update_agency(app, "audit", {"name": "改名后的审计局"})
+    changed = App.open(Settings.from_env(database_url=app.settings.database_url,
                                          template_dir=tmp_path))  # fmt: skip
     changed.now = app.now
     again = letter(changed, case_id, "receipt")
