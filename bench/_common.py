@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
-from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy import create_engine, text
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import OperationalError
 
@@ -65,27 +65,6 @@ def require_postgres(admin_url: URL) -> None:
         sys.exit(1)
     finally:
         engine.dispose()
-
-
-@contextmanager
-def count_statements(engine: Engine) -> Iterator[list[str]]:
-    """The statements ``engine`` runs inside the block, as a list that grows: each cursor
-    execution's SQL (``before_cursor_execute``) and "COMMIT" for each commit."""
-    statements: list[str] = []
-
-    def on_execute(*args: Any) -> None:
-        statements.append(args[2])  # (conn, cursor, statement, parameters, context, many)
-
-    def on_commit(_conn: Any) -> None:
-        statements.append("COMMIT")
-
-    event.listen(engine, "before_cursor_execute", on_execute)
-    event.listen(engine, "commit", on_commit)
-    try:
-        yield statements
-    finally:
-        event.remove(engine, "commit", on_commit)
-        event.remove(engine, "before_cursor_execute", on_execute)
 
 
 def new_progress() -> Progress:

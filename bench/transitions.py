@@ -50,7 +50,6 @@ from rich.progress import Progress, TaskID  # noqa: E402
 from sqlalchemy import Connection, DateTime, bindparam, func, select, text  # noqa: E402
 
 from bench._common import (  # noqa: E402
-    count_statements,
     new_progress,
     postgres_admin_url,
     postgres_database,
@@ -58,6 +57,7 @@ from bench._common import (  # noqa: E402
     require_postgres,
 )
 from disclosure.config import Settings  # noqa: E402
+from disclosure.models.db import count_statements  # noqa: E402
 from disclosure.models.tables import AuditEvent, Case  # noqa: E402
 from disclosure.services import audit, cases  # noqa: E402
 from disclosure.services.unit_of_work import App  # noqa: E402

@@ -17,7 +17,8 @@ from __future__ import annotations
 import os
 import sqlite3
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -346,3 +347,24 @@ def _no_schema(url: str) -> ConfigurationError:
 
 def session_factory(engine: Engine) -> sessionmaker[Session]:
     return sessionmaker(engine, expire_on_commit=False)
+
+
+@contextmanager
+def count_statements(engine: Engine) -> Iterator[list[str]]:
+    """The statements ``engine`` runs inside the block, as a list that grows: each cursor
+    execution's SQL (``before_cursor_execute``) and "COMMIT" for each commit."""
+    statements: list[str] = []
+
+    def on_execute(*args: Any) -> None:
+        statements.append(args[2])  # (conn, cursor, statement, parameters, context, many)
+
+    def on_commit(_conn: Any) -> None:
+        statements.append("COMMIT")
+
+    event.listen(engine, "before_cursor_execute", on_execute)
+    event.listen(engine, "commit", on_commit)
+    try:
+        yield statements
+    finally:
+        event.remove(engine, "commit", on_commit)
+        event.remove(engine, "before_cursor_execute", on_execute)

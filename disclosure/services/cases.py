@@ -31,7 +31,7 @@ from disclosure.services.audit import (
     clock_event_record,
     new_event,
 )
-from disclosure.services.letters import LetterInput, last_party, month_rank
+from disclosure.services.letters import LetterInput, LetterRequest, last_party, month_rank
 from disclosure.services.letters import issue as issue_letter
 from disclosure.services.letters import preview as preview_letter
 from disclosure.services.unit_of_work import App
@@ -292,9 +292,8 @@ def register(
         session.add(case)
         session.flush()
         letter = issue_letter(
-            session, app.settings, case, LetterKind.RECEIPT, limits=limits, before=limits,
-            issued_on=today, issued_by=actor.name, audit_seq=1, at=app.now(),
-            letter_input=LetterInput(),
+            session, app.settings, case, LetterKind.RECEIPT,
+            LetterRequest(limits, limits, today), issued_by=actor.name, audit_seq=1, at=app.now(),
         )  # fmt: skip
         receipt = {"kind": letter.kind, "number": letter.number, "sha256": letter.content_sha256}
         # The trail keeps a fingerprint of the personal data, not the data itself: an
@@ -538,8 +537,8 @@ def _apply(
         # Render the reply now: a draft its letter cannot print is refused here, not after
         # approval (where only send and withdraw remain). The context is kept and sent as is.
         _html, context = preview_letter(
-            settings, case, step.draft.kind, limits=step.limits, before=before,
-            issued_on=on, letter_input=letter_input, note=command.reason,
+            settings, case, step.draft.kind,
+            LetterRequest(step.limits, before, on, letter_input, command.reason),
         )  # fmt: skip
         _set(case, draft_context=json.dumps(context, ensure_ascii=False, sort_keys=True))
     elif facts.drafted_by is None:
@@ -573,13 +572,21 @@ def _apply(
         approved = None
         if letter_type.kind == LetterKind.REPLY and case.draft_context is not None:
             approved = json.loads(case.draft_context)
-        letter = issue_letter(
-            session, settings, case, letter_type.kind, limits=step.limits, before=before,
-            issued_on=on, issued_by=actor.name, audit_seq=seq, at=app.now(),
-            letter_input=given, note=command.reason, fee=fee,
-            extension_days=step.clock_event.days if step.clock_event else None,
-            context=approved,
+        request = LetterRequest(
+            step.limits, before, on, given, command.reason, fee,
+            step.clock_event.days if step.clock_event else None,
         )  # fmt: skip
+        letter = issue_letter(
+            session,
+            settings,
+            case,
+            letter_type.kind,
+            request,
+            issued_by=actor.name,
+            audit_seq=seq,
+            at=app.now(),
+            context=approved,
+        )
         issued.append(IssuedLetter(letter.kind, letter_type.title, letter.number))
         payload.setdefault("letters", []).append(
             {"kind": letter.kind, "number": letter.number, "sha256": letter.content_sha256}

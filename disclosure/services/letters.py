@@ -19,9 +19,9 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import func, select, update
+from sqlalchemy import Table, func, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -113,25 +113,19 @@ def normalise_number(text: str) -> str:
 def allocate_number(session: Session, agency_id: int, year: int, kind: str) -> int:
     """The next 文号 number, taken in the caller's transaction (a rollback gives it back).
 
-    The counter row's lock is held until commit, so concurrent issuers of one kind queue.
+    One upsert: the first number of a (agency, year, kind) creates its counter row, every
+    later one increments it. The row's lock is held until commit, so concurrent issuers of
+    one kind queue.
     """
-    dialect = session.get_bind().dialect.name
-    insert = pg_insert if dialect == "postgresql" else sqlite_insert
-    session.execute(
-        insert(LetterCounter)
-        .values(agency_id=agency_id, year=year, kind=str(kind), last_no=0)
-        .on_conflict_do_nothing()
-    )
-    seq_no = session.execute(
-        update(LetterCounter)
-        .where(
-            LetterCounter.agency_id == agency_id,
-            LetterCounter.year == year,
-            LetterCounter.kind == str(kind),
-        )
-        .values(last_no=LetterCounter.last_no + 1)
-        .returning(LetterCounter.last_no)
-        .execution_options(synchronize_session=False)
+    connection = session.connection()
+    insert = pg_insert if connection.dialect.name == "postgresql" else sqlite_insert
+    counter = cast(Table, LetterCounter.__table__)
+    statement = insert(counter).values(agency_id=agency_id, year=year, kind=str(kind), last_no=1)
+    seq_no = connection.execute(
+        statement.on_conflict_do_update(
+            index_elements=[counter.c.agency_id, counter.c.year, counter.c.kind],
+            set_={"last_no": counter.c.last_no + 1},
+        ).returning(counter.c.last_no)
     ).scalar_one()
     return int(seq_no)
 
@@ -343,21 +337,28 @@ def _title_and_template(kind: str, case: Case) -> tuple[str, str]:
     return info.title, info.template
 
 
+@dataclass(frozen=True)
+class LetterRequest:
+    """What a letter is rendered from besides the case: the limits after and before the
+    step, the date of issue and what the clerk supplied (``preview`` and ``issue`` alike)."""
+
+    limits: Limits
+    before: Limits
+    issued_on: date
+    letter_input: LetterInput = field(default_factory=lambda: LetterInput())
+    note: str = ""
+    fee: Fee | None = None
+    extension_days: int | None = None
+
+
 def _context(
-    settings: Settings,
-    case: Case,
-    kind: str,
-    limits: Limits,
-    before: Limits,
-    letter_input: LetterInput,
-    note: str,
-    fee: Fee | None,
-    extension_days: int | None,
+    settings: Settings, case: Case, kind: str, request: LetterRequest
 ) -> tuple[str, str, dict[str, Any]]:
+    r = request
     title, template, specific = kind_context(
-        kind, case, limits, before, letter_input, note, fee, settings, extension_days
+        kind, case, r.limits, r.before, r.letter_input, r.note, r.fee, settings, r.extension_days
     )
-    return title, template, base_context(settings, case, case.applicant, limits) | specific
+    return title, template, base_context(settings, case, case.applicant, r.limits) | specific
 
 
 def _template_dir(settings: Settings, case: Case) -> Path | None:
@@ -371,17 +372,7 @@ def _letter_block(kind: str, title: str, number: str, issued_on: date) -> dict[s
 
 
 def preview(
-    settings: Settings,
-    case: Case,
-    kind: str,
-    *,
-    limits: Limits,
-    before: Limits,
-    issued_on: date,
-    letter_input: LetterInput,
-    note: str = "",
-    fee: Fee | None = None,
-    extension_days: int | None = None,
+    settings: Settings, case: Case, kind: str, request: LetterRequest
 ) -> tuple[str, dict[str, Any]]:
     """The letter as ``issue`` would print it, without taking a 文号 or recording anything.
 
@@ -394,10 +385,8 @@ def preview(
     Raises:
         RuleViolation: as ``issue`` does, when the case lacks a field the letter prints.
     """
-    title, template, context = _context(
-        settings, case, kind, limits, before, letter_input, note, fee, extension_days
-    )
-    context["letter"] = _letter_block(kind, title, NUMBER_PLACEHOLDER, issued_on)
+    title, template, context = _context(settings, case, kind, request)
+    context["letter"] = _letter_block(kind, title, NUMBER_PLACEHOLDER, request.issued_on)
     return render_html(template, context, _template_dir(settings, case)), context
 
 
@@ -406,17 +395,11 @@ def issue(
     settings: Settings,
     case: Case,
     kind: str,
+    request: LetterRequest,
     *,
-    limits: Limits,
-    before: Limits,
-    issued_on: date,
     issued_by: str,
     audit_seq: int,
     at: Any,
-    letter_input: LetterInput,
-    note: str = "",
-    fee: Fee | None = None,
-    extension_days: int | None = None,
     context: dict[str, Any] | None = None,
 ) -> Letter:
     """Render, number and record one letter in the caller's transaction.
@@ -427,21 +410,20 @@ def issue(
             replaced, instead of being rebuilt from the case.
     """
     if context is None:
-        title, template, context = _context(
-            settings, case, kind, limits, before, letter_input, note, fee, extension_days
-        )
+        title, template, context = _context(settings, case, kind, request)
     else:
         title, template = _title_and_template(kind, case)
         context = json.loads(json.dumps(context, ensure_ascii=False))  # a copy, JSON-safe
     agency = profile(case.agency)
-    prefix, _ = _number(settings, agency, kind, issued_on.year, 0)
-    seq_no = allocate_number(session, case.agency_id, issued_on.year, kind)
-    _, number = _number(settings, agency, kind, issued_on.year, seq_no)
-    context["letter"] = _letter_block(kind, title, number, issued_on)
+    prefix, _ = _number(settings, agency, kind, request.issued_on.year, 0)
+    seq_no = allocate_number(session, case.agency_id, request.issued_on.year, kind)
+    _, number = _number(settings, agency, kind, request.issued_on.year, seq_no)
+    context["letter"] = _letter_block(kind, title, number, request.issued_on)
     html = render_html(template, context, _template_dir(settings, case))
     letter = Letter(
         case_id=case.id, kind=str(kind), template=template, prefix=prefix,
-        year=issued_on.year, seq_no=seq_no, number=number, issued_on=issued_on, issued_at=at,
+        year=request.issued_on.year, seq_no=seq_no, number=number,
+        issued_on=request.issued_on, issued_at=at,
         issued_by=issued_by, audit_seq=audit_seq,
         content_sha256=hashlib.sha256(html.encode("utf-8")).hexdigest(),
         context=json.dumps(context, ensure_ascii=False, sort_keys=True), html=html,

@@ -23,7 +23,7 @@ from disclosure.models.tables import Case, ClockEventRow, Letter, LetterCounter
 from disclosure.services import agencies, cases
 from disclosure.services.letters import (
     NUMBER_PLACEHOLDER,
-    LetterInput,
+    LetterRequest,
     find_letter,
     issue,
     list_letters,
@@ -358,8 +358,8 @@ def test_a_preview_renders_the_reply_without_taking_a_number(app: App) -> None:
         case = uow.session.get(Case, case_id)
         assert case is not None
         html, context = preview(app.settings, case, LetterKind.REPLY,
-                                limits=_limits(app, case), before=_limits(app, case),
-                                issued_on=D("2026-11-23"), letter_input=LetterInput())  # fmt: skip
+                                LetterRequest(_limits(app, case), _limits(app, case),
+                                              D("2026-11-23")))  # fmt: skip
         assert context["letter"]["number"] == NUMBER_PLACEHOLDER == "（发文时编号）"
         assert NUMBER_PLACEHOLDER in html and "现将该报告复印件随本答复书提供给您。" in html
         assert uow.session.scalar(select(func.count()).select_from(LetterCounter).where(
@@ -370,9 +370,8 @@ def test_a_preview_renders_the_reply_without_taking_a_number(app: App) -> None:
         case.reply_detail = "后来改动的答复内容。"
         case.description = "后来改动的描述"
         issued = issue(uow.session, app.settings, case, LetterKind.REPLY,
-                       limits=_limits(app, case), before=_limits(app, case),
-                       issued_on=D("2026-11-24"), issued_by="carol", audit_seq=99,
-                       at=app.now(), letter_input=LetterInput(), context=stored)  # fmt: skip
+                       LetterRequest(_limits(app, case), _limits(app, case), D("2026-11-24")),
+                       issued_by="carol", audit_seq=99, at=app.now(), context=stored)  # fmt: skip
         assert issued.number == "示审依申答〔2026〕1号"
         assert html.replace(NUMBER_PLACEHOLDER, issued.number).replace(
             "2026年11月23日", "2026年11月24日") == issued.html  # fmt: skip
@@ -397,12 +396,12 @@ def test_a_preview_refuses_a_missing_field_as_issuing_would(app: App) -> None:
         case.outcome, case.outcome_reason, case.reply_detail = "disclose", "provided", None
         limits = _limits(app, case)
         with pytest.raises(RuleViolation) as previewed:
-            preview(app.settings, case, LetterKind.REPLY, limits=limits,
-                    before=limits, issued_on=D("2026-11-23"), letter_input=LetterInput())  # fmt: skip
+            preview(app.settings, case, LetterKind.REPLY,
+                    LetterRequest(limits, limits, D("2026-11-23")))  # fmt: skip
         with pytest.raises(RuleViolation) as issued:
-            issue(uow.session, app.settings, case, LetterKind.REPLY, limits=limits,
-                  before=limits, issued_on=D("2026-11-24"), issued_by="carol", audit_seq=9,
-                  at=app.now(), letter_input=LetterInput())  # fmt: skip
+            issue(uow.session, app.settings, case, LetterKind.REPLY,
+                  LetterRequest(limits, limits, D("2026-11-24")), issued_by="carol",
+                  audit_seq=9, at=app.now())  # fmt: skip
     for caught in (previewed, issued):
         assert (caught.value.field, caught.value.rule) == ("detail", "letter_field_missing")
         assert caught.value.message == MISSING_DETAIL
