@@ -6,14 +6,17 @@ show it works end to end without any other code knowing about it.
 
 from __future__ import annotations
 
+import io
 import json
 import re
 from datetime import date
 
 import pytest
+from pypdf import PdfReader
 from sqlalchemy import select
 
 from disclosure.errors import RuleViolation, TransitionNotAllowed
+from disclosure.letters.output import render_format
 from disclosure.models.tables import AuditEvent
 from disclosure.services import cases
 from disclosure.services.audit import verify
@@ -44,6 +47,7 @@ def test_the_delivery_receipt_is_recorded_printed_and_kept_in_the_trail(app: App
     found = letter(app, case_id, "delivery_receipt")
     assert re.fullmatch(r"示审依申回〔2026〕[1-9]\d*号", found.number)
     assert_printed(found, "送达回证", "签收人：张三", "送达方式：直接送达", "2026年11月24日")
+    assert len(PdfReader(io.BytesIO(render_format(found.html, "pdf"))).pages) == 1
     with app.uow() as uow:
         last = uow.session.scalars(
             select(AuditEvent).where(AuditEvent.case_id == case_id).order_by(AuditEvent.seq.desc())
