@@ -264,7 +264,7 @@ def audit_verify(
     rows = [{"case_id": b.case_id, "seq": b.seq, "problem": b.problem} for b in breaks]
     if fmt != "table":
         data = {"checked": checked, "intact": not breaks, "breaks": rows}
-        emit(fmt, table=list, data=data, rows=rows, columns=["case_id", "seq", "problem"])
+        emit(fmt, data=data, rows=rows, columns=["case_id", "seq", "problem"])
     elif not breaks:
         out.print(f"[green]核验通过[/green]：{checked}件案件的轨迹完整，未发现改动。")
     else:

@@ -123,7 +123,7 @@ def alerts_list(
         ]  # fmt: skip
         columns = ["case_id", "condition", "label", "limit_date", "working_days_left",
                    "applicant", "id_masked", "raised_on", "proposed_step"]  # fmt: skip
-        emit(fmt, table=list, data=data, rows=data, columns=columns)
+        emit(fmt, data=data, rows=data, columns=columns)
         return
     if latest is None:
         err.print(

@@ -456,7 +456,7 @@ def case_list(
     if fmt != "table":
         listed = [_case_row(row) for row in rows]
         data = {"today": today, "total": total, "page": page, "limit": limit, "cases": listed}
-        emit(fmt, table=list, data=data, rows=listed, columns=_CASE_COLUMNS)
+        emit(fmt, data=data, rows=listed, columns=_CASE_COLUMNS)
         return
     out.print(_cases_table(rows, f"案件（今天 {cn_date(today)}）"))
     out.print(
@@ -549,7 +549,7 @@ def overview(
         }  # fmt: skip
         listed = [{"list": "approaching", **row} for row in approaching]
         listed += [{"list": "overdue", **row} for row in overdue]
-        emit(fmt, table=list, data=data, rows=listed, columns=["list", *_CASE_COLUMNS])
+        emit(fmt, data=data, rows=listed, columns=["list", *_CASE_COLUMNS])
         return
     out.print(
         f"[bold]{safe('、'.join(view.agencies))} 依申请公开办理情况[/bold]"

@@ -77,17 +77,16 @@ def write_csv(rows: Sequence[Mapping[str, Any]], columns: Sequence[str]) -> None
 def emit(
     fmt: str,
     *,
-    table: Callable[[], Table | Sequence[Table]],
     data: Any,
     rows: Sequence[Mapping[str, Any]],
     columns: Sequence[str],
+    table: Callable[[], Table] | None = None,
 ) -> None:
-    """Print ``table()`` for people, ``data`` as JSON or ``rows`` as CSV for programs."""
+    """Print ``table()`` for people, ``data`` as JSON or ``rows`` as CSV for programs (a
+    command that prints its table itself passes none and calls this for json/csv only)."""
     if fmt == "json":
         write_json(data)
     elif fmt == "csv":
         write_csv(rows, columns)
-    else:
-        shown = table()
-        for item in shown if isinstance(shown, Sequence) else [shown]:
-            out.print(item)
+    elif table is not None:
+        out.print(table())

@@ -103,12 +103,15 @@ def add_user(
 
 
 def _agencies_named(session: Session, codes: list[str] | None, county: bool) -> list[Agency]:
+    """The agencies ``codes`` name; none for a county user; else the platform's only one."""
     if codes:
         return [agency_by_code(session, code) for code in codes]
-    every = list(session.scalars(select(Agency).order_by(Agency.id).limit(2)))
-    if county or len(every) == 1:
-        return every[:1] if not county else []
-    options = "、".join(f"{a.name}（{a.code}）" for a in session.scalars(select(Agency)))
+    if county:
+        return []
+    every = list(session.scalars(select(Agency).order_by(Agency.id)))
+    if len(every) == 1:
+        return every
+    options = "、".join(f"{a.name}（{a.code}）" for a in every)
     raise RuleViolation("agencies", "required", f"请说明该用户属于哪个机关：{options}")
 
 
@@ -166,21 +169,22 @@ def _viewer(session: Session, name: str | None) -> User | None:
 
 
 def _agency_for_registration(session: Session, user: User, code: str | None) -> Agency:
-    """The agency an application is registered to: the one named, else the clerk's only one."""
+    """The agency an application is registered to: the one named, else the user's only one
+    (for the county's users: the platform's only one)."""
     if code is not None:
         agency = agency_by_code(session, code)
         check_agency(user, agency.id, "为该机关登记申请")
         return agency
-    mine = list(user.agencies) if not user.all_agencies else []
-    if len(mine) == 1:
-        return mine[0]
-    every = list(session.scalars(select(Agency).order_by(Agency.id).limit(2)))
-    if len(every) == 1 and (user.all_agencies or not mine):
-        return every[0]
-    options = "、".join(
-        f"{a.name}（{a.code}）"
-        for a in (mine or session.scalars(select(Agency).order_by(Agency.id)))
+    candidates = (
+        list(session.scalars(select(Agency).order_by(Agency.id)))
+        if user.all_agencies
+        else list(user.agencies)
     )
+    if len(candidates) == 1:
+        return candidates[0]
+    if not candidates:
+        raise PermissionDenied("agency_not_allowed", f"{user.name}不属于任何机关，不能登记申请")
+    options = "、".join(f"{a.name}（{a.code}）" for a in candidates)
     raise RuleViolation("agency", "required", f"请说明登记到哪个机关：{options}")
 
 

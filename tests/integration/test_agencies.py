@@ -143,3 +143,13 @@ def test_an_unknown_agency_is_named(county: App) -> None:
     with pytest.raises(NotFound) as missing:
         cases.list_cases(county, TODAY, agency="nowhere")
     assert "audit" in missing.value.message and "finance" in missing.value.message
+
+
+def test_the_county_names_the_agency_it_registers_for(county: App) -> None:
+    with pytest.raises(RuleViolation) as refused:
+        cases.register(county, application(), "zhou", TODAY)
+    assert (refused.value.field, refused.value.rule) == ("agency", "required")
+    case_id = cases.register(county, application(), "zhou", TODAY, agency="finance")
+    assert cases.get_case(county, case_id, viewer="frank").id == case_id
+    with pytest.raises(PermissionDenied):
+        cases.get_case(county, case_id, viewer="bob")
