@@ -143,17 +143,6 @@ _TRANSITIONS = [_transition(t) for t in TRIGGERS]
 _STATES = [s.value for s in State]
 
 
-def _machine(model: object | None, state: State) -> Machine:
-    return Machine(
-        model=model,
-        states=_STATES,
-        transitions=_TRANSITIONS,
-        initial=state.value,
-        auto_transitions=False,
-        send_event=True,
-    )
-
-
 _PER_THREAD = threading.local()
 
 
@@ -161,7 +150,14 @@ def _thread_machine() -> Machine:
     """This thread's machine (models come and go; the table never changes)."""
     machine: Machine | None = getattr(_PER_THREAD, "machine", None)
     if machine is None:
-        machine = _PER_THREAD.machine = _machine(None, State.REGISTERED)
+        machine = _PER_THREAD.machine = Machine(
+            model=None,
+            states=_STATES,
+            transitions=_TRANSITIONS,
+            initial=State.REGISTERED.value,
+            auto_transitions=False,
+            send_event=True,
+        )
     return machine
 
 

@@ -17,7 +17,6 @@ import os
 import subprocess
 import sys
 import tarfile
-import uuid
 from collections.abc import Iterator
 from datetime import UTC, date
 from io import BytesIO
@@ -26,7 +25,7 @@ from typing import Any
 
 import pytest
 import rfc8785
-from sqlalchemy import create_engine, select, text
+from sqlalchemy import select, text
 from sqlalchemy.exc import DBAPIError
 
 from disclosure.config import Settings
@@ -36,7 +35,7 @@ from disclosure.models.tables import AuditEvent, Case
 from disclosure.services import audit, cases
 from disclosure.services.audit import SCHEME, append_event, verify_snapshot
 from disclosure.services.unit_of_work import App
-from tests.conftest import PG_ADMIN_URL, TODAY, act, application
+from tests.conftest import TODAY, act, application, scratch_database
 from tests.integration.test_case_service import FULL_CASE, drive
 
 REPO = Path(__file__).resolve().parents[2]
@@ -89,14 +88,8 @@ def fresh_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path / 'old.db'}"
         return
-    admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
-    name = f"disclosure_old_{uuid.uuid4().hex[:10]}"
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    yield PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
+    with scratch_database("disclosure_old") as url:
+        yield url
 
 
 def build_with_old_code(tree: Path, url: str) -> tuple[str, int, int]:
@@ -115,17 +108,24 @@ def build_with_old_code(tree: Path, url: str) -> tuple[str, int, int]:
     return revision, int(done), int(half)
 
 
-def _tamper(app: App, event_id: int, column: str, value: object) -> None:
-    """Tamper as an attacker with table rights would: lift the append-only trigger."""
-    update = text(f"UPDATE audit_events SET {column} = :v WHERE id = :i")
+def _as_insider(app: App, statement: str, params: dict[str, object]) -> None:
+    """Run an UPDATE or DELETE on audit_events as an attacker with table rights would:
+    lift the append-only trigger first."""
+    verb = statement.split()[0].lower()
     with app.engine.begin() as conn:
         if conn.dialect.name == "postgresql":
             conn.execute(text("ALTER TABLE audit_events DISABLE TRIGGER audit_events_append_only"))
-            conn.execute(update, {"v": value, "i": event_id})
+            conn.execute(text(statement), params)
             conn.execute(text("ALTER TABLE audit_events ENABLE TRIGGER audit_events_append_only"))
         else:
-            conn.exec_driver_sql("DROP TRIGGER IF EXISTS audit_events_no_update")
-            conn.execute(update, {"v": value, "i": event_id})
+            conn.exec_driver_sql(f"DROP TRIGGER IF EXISTS audit_events_no_{verb}")
+            conn.execute(text(statement), params)
+
+
+def _tamper(app: App, event_id: int, column: str, value: object) -> None:
+    _as_insider(
+        app, f"UPDATE audit_events SET {column} = :v WHERE id = :i", {"v": value, "i": event_id}
+    )
 
 
 def _set_scheme(app: App, event_id: int, scheme: int) -> None:
@@ -322,16 +322,9 @@ _HEAD_PROBLEM = "案件记载的轨迹末条哈希与最后一条事件不符：
 
 
 def _delete_event(app: App, case_id: int, seq: int) -> None:
-    """Delete an event as an attacker with table rights would: lift the append-only trigger."""
-    delete = text("DELETE FROM audit_events WHERE case_id = :c AND seq = :s")
-    with app.engine.begin() as conn:
-        if conn.dialect.name == "postgresql":
-            conn.execute(text("ALTER TABLE audit_events DISABLE TRIGGER audit_events_append_only"))
-            conn.execute(delete, {"c": case_id, "s": seq})
-            conn.execute(text("ALTER TABLE audit_events ENABLE TRIGGER audit_events_append_only"))
-        else:
-            conn.exec_driver_sql("DROP TRIGGER IF EXISTS audit_events_no_delete")
-            conn.execute(delete, {"c": case_id, "s": seq})
+    _as_insider(
+        app, "DELETE FROM audit_events WHERE case_id = :c AND seq = :s", {"c": case_id, "s": seq}
+    )
 
 
 def _head(app: App, case_id: int) -> str | None:

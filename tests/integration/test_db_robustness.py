@@ -28,7 +28,7 @@ from disclosure.models.db import current_revision, ensure_schema, head_revision,
 from disclosure.models.tables import Base, User
 from disclosure.services import cases
 from disclosure.services.unit_of_work import App
-from tests.conftest import PG_ADMIN_URL, TODAY, application
+from tests.conftest import PG_ADMIN_URL, TODAY, application, scratch_database
 from tests.integration.test_case_service import FULL_CASE, drive
 
 REPO = Path(__file__).resolve().parents[2]
@@ -48,14 +48,8 @@ def empty_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path / 'sub' / 'disclosure.db'}"
         return
-    admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
-    name = f"disclosure_empty_{uuid.uuid4().hex[:10]}"
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    yield _admin_url(name)
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
+    with scratch_database("disclosure_empty") as url:
+        yield url
 
 
 # -- where the default database lives (#8) ----------------------------------------------
