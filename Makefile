@@ -5,11 +5,12 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 PG_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/postgres
 
-.PHONY: run test lint bench postgres system-deps clean
+.PHONY: run test lint bench postgres system-deps clean vendor vendor-check
 
 # Letters need a CJK font, HarfBuzz-Subset (WeasyPrint subsets a CJK font in 0.1 s with it,
-# 6 s without) and poppler (pdftotext/pdftoppm for tests and previews).
-SYSTEM_PACKAGES := fonts-noto-cjk poppler-utils libharfbuzz-subset0
+# 6 s without) and poppler (pdftotext/pdftoppm for tests and previews). The browser tests
+# drive Debian's Chromium (Playwright's own browser download does not work here).
+SYSTEM_PACKAGES := fonts-noto-cjk poppler-utils libharfbuzz-subset0 chromium
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -24,10 +25,12 @@ system-deps:
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
 	fi
 
+# The web workbench on http://127.0.0.1:8000 with the demo data (accounts printed), the
+# scheduler in the same process, until Ctrl-C.
 run: $(STAMP) system-deps
 	$(BIN)/disclosure db upgrade
 	$(BIN)/disclosure demo
-	$(BIN)/disclosure overview
+	$(BIN)/disclosure web
 
 # PostgreSQL is part of every test run: start it if it is down, fail if it cannot be reached.
 postgres:
@@ -54,6 +57,14 @@ bench: $(STAMP) system-deps postgres
 	$(BIN)/python bench/letters.py
 	DISCLOSURE_TEST_POSTGRES_URL=$(PG_URL) $(BIN)/python bench/transitions.py
 	DISCLOSURE_TEST_POSTGRES_URL=$(PG_URL) $(BIN)/python bench/alerts.py
+
+# Vendored htmx and Pico CSS (disclosure/web/static/vendor): `vendor` refreshes them from the npm
+# registry at the versions pinned in scripts/vendor.sh; `vendor-check` verifies them offline.
+vendor:
+	bash scripts/vendor.sh
+
+vendor-check:
+	cd disclosure/web/static/vendor && sha256sum -c --quiet SHA256SUMS
 
 clean:
 	rm -rf $(VENV) *.egg-info .pytest_cache .mypy_cache .hypothesis

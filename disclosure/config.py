@@ -43,6 +43,9 @@ _LABELS = {
     "agreed_due_max_days": "另行确定答复期限的最长天数",
     "duplicate_window_days": "重复申请提示的天数",
     "number_with_di": "文号是否加“第”字",
+    "session_idle_minutes": "登录空闲超时（分钟）",
+    "secure_cookies": "仅通过 HTTPS 发送登录 Cookie",
+    "sign_in_attempts_per_minute": "每个地址每分钟的登录尝试次数",
 }
 
 
@@ -99,6 +102,9 @@ class Settings(BaseSettings):
             one received within this many days is flagged as a possible repeat.
         number_with_di: print 第 before the 文号 sequence number (local custom; GB/T 9704
             prints none).
+        session_idle_minutes: a web session unused this long is ended (sign in again).
+        secure_cookies: mark the session cookie ``Secure`` (set it behind HTTPS).
+        sign_in_attempts_per_minute: sign-in attempts one client address may make a minute.
     """
 
     model_config = SettingsConfigDict(env_prefix="DISCLOSURE_", extra="ignore")
@@ -130,6 +136,9 @@ class Settings(BaseSettings):
     agreed_due_max_days: int = Field(default=365, ge=1, le=730)
     duplicate_window_days: int = Field(default=30, ge=0, le=366)
     number_with_di: bool = False
+    session_idle_minutes: int = Field(default=30, ge=5, le=720)
+    secure_cookies: bool = False
+    sign_in_attempts_per_minute: int = Field(default=10, ge=1, le=1000)
 
     # The calendar built for this object, with the override path and content it came from.
     _calendar: tuple[Path | None, bytes | None, WorkingCalendar] | None = PrivateAttr(None)

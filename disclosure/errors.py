@@ -11,6 +11,7 @@
     ├── DatabaseBusy                another transaction holds the write lock past the timeout
     ├── DatabaseUnavailable         the database refuses or cannot be reached (connections full …)
     ├── NotFound                    unknown case / user id
+    ├── NotSignedIn                 no valid session or token (HTTP 401), or a failed sign-in
     └── ConfigurationError          bad DISCLOSURE_* setting or calendar override file
 
 ``message`` is the user-facing Chinese text; ``rule`` is a stable English identifier
@@ -107,9 +108,20 @@ class DatabaseUnavailable(DisclosureError):
 class NotFound(DisclosureError):
     rule = "not_found"
 
-    def __init__(self, field: str, message: str) -> None:
+    def __init__(self, field: str, message: str, rule: str = "not_found") -> None:
         super().__init__(message)
         self.field = field
+        self.rule = rule
+
+
+class NotSignedIn(DisclosureError):
+    """No valid session or API token, or a sign-in that failed (``rule`` says which)."""
+
+    rule = "not_signed_in"
+
+    def __init__(self, message: str = "请先登录", rule: str = "not_signed_in") -> None:
+        super().__init__(message)
+        self.rule = rule
 
 
 class ConfigurationError(DisclosureError):

@@ -14,12 +14,13 @@ import logging
 import signal
 from datetime import datetime
 from types import FrameType
+from typing import Any
 
 from disclosure.config import Settings
 from disclosure.services.scheduling import interval_slot, node_name, run_scan
 from disclosure.services.unit_of_work import App
 
-__all__ = ["JOB_ID", "run_forever", "scan_job"]
+__all__ = ["JOB_ID", "run_forever", "scan_job", "start_in_background"]
 
 log = logging.getLogger("disclosure.scheduler")
 
@@ -54,6 +55,40 @@ def scan_job(app: App) -> None:
         )
 
 
+def _with_scan_job(kind: Any, app: App) -> Any:
+    """A scheduler of ``kind`` with its jobs in memory and ``scan_job`` due at once."""
+    from apscheduler.jobstores.memory import MemoryJobStore
+
+    settings = app.settings
+    scheduler = kind(
+        jobstores={"default": MemoryJobStore()},
+        timezone=settings.agency_timezone,
+        # Runs missed while the process was suspended make one run, however late; a
+        # run falling due while the previous scan is still going is skipped.
+        job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": None},
+    )
+    scheduler.add_job(
+        scan_job,
+        trigger="interval",
+        args=(app,),
+        seconds=settings.scan_interval_seconds,
+        id=JOB_ID,
+        next_run_time=datetime.now(scheduler.timezone),  # catch up at once on start
+    )
+    return scheduler
+
+
+def start_in_background(app: App) -> Any:
+    """Start the scan in a thread of this process (the web application's); returns the
+    scheduler, whose ``shutdown()`` stops it."""
+    from apscheduler.schedulers.background import BackgroundScheduler
+
+    scheduler = _with_scan_job(BackgroundScheduler, app)
+    scheduler.start()
+    log.info("scheduler started in the background, every %d s", app.settings.scan_interval_seconds)
+    return scheduler
+
+
 def run_forever(settings: Settings) -> None:
     """Run ``scan_job`` at once and then every ``scan_interval_seconds``, until SIGINT/SIGTERM.
 
@@ -65,26 +100,11 @@ def run_forever(settings: Settings) -> None:
         ConfigurationError: the database has no schema, or a newer one (``App.open``).
         DatabaseUnavailable: the database cannot be reached.
     """
-    from apscheduler.jobstores.memory import MemoryJobStore
     from apscheduler.schedulers.blocking import BlockingScheduler
 
     app = App.open(settings)
     try:
-        scheduler = BlockingScheduler(
-            jobstores={"default": MemoryJobStore()},
-            timezone=settings.agency_timezone,
-            # Runs missed while the process was suspended make one run, however late; a
-            # run falling due while the previous scan is still going is skipped.
-            job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": None},
-        )
-        scheduler.add_job(
-            scan_job,
-            trigger="interval",
-            args=(app,),
-            seconds=settings.scan_interval_seconds,
-            id=JOB_ID,
-            next_run_time=datetime.now(scheduler.timezone),  # catch up at once on start
-        )
+        scheduler = _with_scan_job(BlockingScheduler, app)
 
         def stop(signum: int, _frame: FrameType | None) -> None:
             log.info("stopping on signal %d", signum)

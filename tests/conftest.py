@@ -175,3 +175,17 @@ def act(
         today=_day(today) if today is not None else day,
         expected_version=expected_version,
     )
+
+
+def as_insider(app: App, statement: str, params: dict[str, object]) -> None:
+    """Run an UPDATE or DELETE on audit_events as an attacker with table rights would:
+    lift the append-only trigger first."""
+    verb = statement.split()[0].lower()
+    with app.engine.begin() as conn:
+        if conn.dialect.name == "postgresql":
+            conn.execute(text("ALTER TABLE audit_events DISABLE TRIGGER audit_events_append_only"))
+            conn.execute(text(statement), params)
+            conn.execute(text("ALTER TABLE audit_events ENABLE TRIGGER audit_events_append_only"))
+        else:
+            conn.exec_driver_sql(f"DROP TRIGGER IF EXISTS audit_events_no_{verb}")
+            conn.execute(text(statement), params)

@@ -18,6 +18,7 @@ from disclosure.cli.app import (
     app,
     audit_app,
     calendar_app,
+    cli_via,
     db_app,
     label_of,
     load_settings,
@@ -66,21 +67,151 @@ def db_current() -> None:
 @user_app.command("add")
 def user_add(
     name: Annotated[str, typer.Argument(help="用户名（--as 使用）")],
-    role: Annotated[str, typer.Option(help="clerk 经办人 / supervisor 负责人 / auditor 审计")],
+    role: Annotated[
+        str, typer.Option(help="clerk 经办人 / supervisor 负责人 / auditor 审计 / admin 系统管理员")
+    ],
     display_name: Annotated[str, typer.Option(help="姓名")] = "",
     agency: Annotated[
         list[str] | None,
         typer.Option("--agency", help="所属机关代码（可重复）；只有一个机关时可省略"),
     ] = None,
     county: Annotated[
-        bool, typer.Option("--county", help="县级用户：可查看全部机关（仅负责人、审计）")
+        bool,
+        typer.Option("--county", help="县级用户：可查看全部机关（负责人、审计、管理员）"),
     ] = False,
+    password_stdin: PasswordStdin = False,
 ) -> None:
-    """新增用户。"""
+    """新增用户，并设置登录密码（终端中提示输入，或用 --password-stdin 从标准输入读取）。"""
     from disclosure.services import cases
 
-    cases.add_user(open_app(), name, role, display_name, agencies=agency, all_agencies=county)
+    password = read_password(name, password_stdin)
+    cases.add_user(
+        open_app(), name, role, display_name, agencies=agency, all_agencies=county,
+        password=password,
+    )  # fmt: skip
     out.print(f"已新增用户 {safe(name)}（{safe(label_of(ROLE_LABELS, role))}）。")
+    if password is None:
+        out.print(
+            f"未设置密码：该用户不能登录网页；可用 disclosure user password {safe(name)} 设置。"
+        )
+
+
+PasswordStdin = Annotated[
+    bool,
+    typer.Option("--password-stdin", help="从标准输入读取密码（一行），用于脚本"),
+]
+
+
+def read_password(name: str, from_stdin: bool, *, required: bool = False) -> str | None:
+    """The new password: one line of stdin, or typed twice at a terminal (None: no terminal
+    and no --password-stdin, so the user gets no password)."""
+    import sys
+
+    from disclosure.services.auth import check_password_rules
+
+    if from_stdin:
+        try:
+            line = sys.stdin.readline().rstrip("\r\n")
+        except (OSError, UnicodeDecodeError):
+            raise RuleViolation(
+                "password", "unreadable", "无法从标准输入读取密码（须为一行 UTF-8 文本）"
+            ) from None
+        return check_password_rules(line, name)
+    if not sys.stdin.isatty():
+        if required:
+            raise RuleViolation(
+                "password", "required", "请在终端中运行，或用 --password-stdin 提供密码"
+            )
+        return None
+    while True:
+        first = typer.prompt("密码（至少10个字符）", hide_input=True)
+        try:
+            check_password_rules(first, name)
+        except RuleViolation as refused:
+            err.print(refused.message)
+            continue
+        if typer.prompt("再次输入密码", hide_input=True) == first:
+            return str(first)
+        err.print("两次输入的密码不一致，请重新输入")
+
+
+@user_app.command("password")
+def user_password(
+    name: Annotated[str, typer.Argument(help="用户名")], password_stdin: PasswordStdin = False
+) -> None:
+    """设置或重置用户的登录密码（该用户的网页登录随之失效）。"""
+    from disclosure.services import auth
+
+    password = read_password(name, password_stdin, required=True)
+    assert password is not None
+    auth.set_password(open_app(), name, password, by=operator(), channel=auth.Channel.CLI)
+    out.print(f"已为 {safe(name)} 设置新密码。")
+
+
+@user_app.command("lock")
+def user_lock(name: Annotated[str, typer.Argument(help="用户名")]) -> None:
+    """锁定用户：不能再登录，已登录的会话立即失效，接口令牌拒绝使用。"""
+    from disclosure.services import auth
+
+    auth.lock(open_app(), name, by=operator(), channel=auth.Channel.CLI)
+    out.print(f"已锁定 {safe(name)}。")
+
+
+@user_app.command("unlock")
+def user_unlock(name: Annotated[str, typer.Argument(help="用户名")]) -> None:
+    """解除锁定（包括连续登录失败造成的锁定）。"""
+    from disclosure.services import auth
+
+    auth.unlock(open_app(), name, by=operator(), channel=auth.Channel.CLI)
+    out.print(f"已解除 {safe(name)} 的锁定。")
+
+
+@user_app.command("token")
+def user_token(
+    name: Annotated[str, typer.Argument(help="用户名")],
+    label: Annotated[str, typer.Option(help="令牌用途，如“档案系统对接”")],
+) -> None:
+    """为用户创建接口令牌（只显示这一次；请求头 Authorization: Bearer <令牌>）。"""
+    from disclosure.services import auth
+
+    token = auth.create_token(open_app(), name, label, by=operator(), channel=auth.Channel.CLI)
+    out.print(f"已为 {safe(name)} 创建接口令牌（只显示这一次，请妥善保存）：")
+    print(token)
+
+
+@user_app.command("revoke-token")
+def user_revoke_token(
+    name: Annotated[str, typer.Argument(help="用户名")],
+    token_id: Annotated[
+        int,
+        typer.Option("--token", help="令牌编号（见 disclosure user tokens）", min=1, max=2**31 - 1),
+    ],
+) -> None:
+    """撤销接口令牌。"""
+    from disclosure.services import auth
+
+    auth.revoke_token(open_app(), name, token_id, by=operator(), channel=auth.Channel.CLI)
+    out.print(f"已撤销 {safe(name)} 的令牌 {token_id}。")
+
+
+@user_app.command("tokens")
+def user_tokens(name: Annotated[str, typer.Argument(help="用户名")]) -> None:
+    """列出用户的接口令牌（不显示令牌本身）。"""
+    from disclosure.services import auth
+
+    table = Table("编号", "用途", "创建时间", "最近使用", "状态")
+    for token in auth.tokens_of(open_app(), name):
+        table.add_row(
+            str(token.id), safe(token.label), token.created_at.strftime("%Y-%m-%d %H:%M"),
+            token.last_used_at.strftime("%Y-%m-%d %H:%M") if token.last_used_at else "—",
+            "已撤销" if token.revoked_at else "有效",
+        )  # fmt: skip
+    out.print(table)
+
+
+def operator() -> str:
+    """Who ran the command on the server, for the sign-in log."""
+    return cli_via().os_user or "cli"
 
 
 @user_app.command("list")
@@ -287,7 +418,7 @@ def demo(
     """载入演示数据（约200件，覆盖所有状态）；已载入则不重复。"""
     from rich.progress import Progress
 
-    from disclosure.services.demo import load_demo
+    from disclosure.services.demo import demo_accounts, load_demo
 
     service = App.open(load_settings(), create=True)
     today = today_of(service.settings)
@@ -298,3 +429,7 @@ def demo(
         out.print(f"已载入 {created} 件演示案件（以 {cn_date(today)} 为今天）。")
     else:
         out.print("演示数据已存在，未重复载入。")
+    table = Table("用户名", "角色", "密码", title="演示账户（仅存在于演示数据库）")
+    for name, role, password in demo_accounts():
+        table.add_row(name, label_of(ROLE_LABELS, role), password)
+    out.print(table)

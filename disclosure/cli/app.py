@@ -3,6 +3,7 @@ command uses to open the product."""
 
 from __future__ import annotations
 
+import getpass
 import os
 import sys
 from collections.abc import Mapping
@@ -14,6 +15,7 @@ import typer.rich_utils
 
 from disclosure.cli.console import width_of
 from disclosure.config import Settings
+from disclosure.services.auth import Channel, Via
 from disclosure.services.unit_of_work import App
 from disclosure.workflow.application import (
     parse_date,
@@ -22,6 +24,7 @@ from disclosure.workflow.states import (
     STATE_LABELS,
     State,
 )
+from disclosure.workflow.text import printable
 
 # ``--help`` is drawn by Typer's own Rich console: give it the same width.
 typer.rich_utils.MAX_WIDTH = width_of(sys.stdout)
@@ -82,6 +85,15 @@ def label_of(labels: Mapping[Any, str], value: str) -> str:
 
 def acting_user(name: str | None) -> str | None:
     return name or os.environ.get("DISCLOSURE_USER") or None
+
+
+def cli_via() -> Via:
+    """The CLI channel and the operating-system user who ran the command (for the trail)."""
+    try:
+        os_user = getpass.getuser()
+    except (KeyError, OSError):  # no passwd entry and no LOGNAME/USER
+        os_user = f"uid {os.getuid()}"
+    return Via(Channel.CLI, printable(os_user, 40))
 
 
 def date_option(value: str | None, field: str, default: date) -> date:

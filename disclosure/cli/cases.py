@@ -29,6 +29,7 @@ from disclosure.cli.app import (
     acting_user,
     app,
     case_app,
+    cli_via,
     date_option,
     label_of,
     open_app,
@@ -134,7 +135,9 @@ def case_register(
     data.update({k: v for k, v in options.items() if v is not None})
     service = open_app()
     today = today_of(service.settings)
-    case_id = cases.register(service, data, acting_user(as_user), today, agency=agency)
+    case_id = cases.register(
+        service, data, acting_user(as_user), today, agency=agency, via=cli_via()
+    )
     view = cases.get_case(service, case_id)
     out.print(
         f"已登记案件 [bold]{case_id}[/bold]，"
@@ -203,7 +206,7 @@ def _make_trigger_command(trigger: Trigger) -> Callable[..., None]:
             service, options["case_id"],
             parse_input(trigger.name, {k: v for k, v in fields.items() if v is not None}),
             actor=acting_user(options["as_user"]), on=date_option(options["on"], "on", today),
-            today=today, expected_version=options["expect_version"],
+            today=today, expected_version=options["expect_version"], via=cli_via(),
         )  # fmt: skip
         step = change.step
         out.print(

@@ -73,6 +73,10 @@ FIELD_NAMES: dict[str, str] = {
     "viewer": "查看人",
     "code": "机关代码",
     "number_prefix": "文号前缀",
+    "user_name": "用户名",
+    "password": "密码",
+    "label": "令牌用途",
+    "token_id": "令牌编号",
 }
 #: CLI flags that differ from their field's name (a repeated ``--item`` fills ``items``).
 FLAG_FOR_FIELD = {
@@ -81,6 +85,7 @@ FLAG_FOR_FIELD = {
     "actor": "as",
     "agencies": "agency",
     "all_agencies": "county",
+    "password": "password_stdin",
 }
 
 
@@ -92,7 +97,7 @@ def flag(field: str) -> str:
 #: Service fields a command-line flag sets: every trigger input, the date and the version.
 _FLAGGED_FIELDS = frozenset(
     name for t in TRIGGERS for name in t.input.model_fields if name != "trigger"
-) | {"on", "expected_version", "agency", "agencies", "all_agencies"}
+) | {"on", "expected_version", "agency", "agencies", "all_agencies", "password"}
 #: Keys whose messages always name the field themselves (no label in parentheses needed).
 _SELF_NAMED = frozenset(FIELD_LABELS) | {"display_name"}
 

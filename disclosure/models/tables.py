@@ -71,6 +71,11 @@ class User(Base):
     role: Mapped[str] = mapped_column(String(20))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     all_agencies: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    #: argon2id (``services.auth``); None: the user cannot sign in until one is set (0008).
+    password_hash: Mapped[str | None] = mapped_column(String(200))
+    #: Consecutive failed sign-ins; the account locks at ``auth.MAX_FAILED_SIGN_INS``.
+    failed_sign_ins: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    locked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
     # Joined: the user and the agencies it works for come in the one statement that checks
     # who is acting (query with ``.unique()``).
@@ -145,6 +150,8 @@ class Case(Base):
     version: Mapped[int] = mapped_column(Integer, nullable=False)
     #: The hash of the case's last audit event: the next event chains to it (see 0006).
     audit_head: Mapped[str | None] = mapped_column(String(64))
+    #: The responsible clerk (承办人), a user name; None: not assigned yet (0008).
+    assignee: Mapped[str | None] = mapped_column(String(40), index=True)
 
     applicant: Mapped[Applicant] = relationship(lazy="joined")
     agency: Mapped[Agency] = relationship(
@@ -291,3 +298,48 @@ class CalendarState(Base):
     fingerprint: Mapped[str] = mapped_column(String(64))
     description: Mapped[str] = mapped_column(String(200))
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class WebSession(Base):
+    """A signed-in browser. The cookie holds a random token; only its SHA-256 is kept here."""
+
+    __tablename__ = "web_sessions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token_sha256: Mapped[str] = mapped_column(String(64), unique=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    #: The session's form token (CSRF), sent back in every form and htmx request.
+    csrf_token: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    last_seen_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    #: Signed out, timed out or revoked by an administrator.
+    ended_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class ApiToken(Base):
+    """A bearer token for the HTTP API, stored as its SHA-256; revocable."""
+
+    __tablename__ = "api_tokens"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token_sha256: Mapped[str] = mapped_column(String(64), unique=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    label: Mapped[str] = mapped_column(String(60))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    last_used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class AuthEvent(Base):
+    """A sign-in, sign-out, failure, lock-out or token change (append-only, 0008)."""
+
+    __tablename__ = "auth_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+    #: The account name as typed (cleaned and cut to 40 characters): failures name no user.
+    user_name: Mapped[str] = mapped_column(String(40))
+    event: Mapped[str] = mapped_column(String(30))
+    channel: Mapped[str] = mapped_column(String(10))
+    remote: Mapped[str] = mapped_column(String(45), default="")
+    detail: Mapped[str] = mapped_column(String(200), default="")

@@ -20,6 +20,7 @@ from disclosure.calendar_source import calendar_fingerprint
 from disclosure.config import Settings
 from disclosure.errors import ConflictError, DatabaseBusy, PermissionDenied, RuleViolation
 from disclosure.models.tables import (
+    Agency,
     Alert,
     Applicant,
     AuditEvent,
@@ -182,6 +183,8 @@ class AlertRow:
     applicant: str
     id_masked: str
     raised_on: date
+    #: The short name of the case's agency.
+    agency: str = ""
 
 
 def mask_name(name: str, kind: str) -> str:
@@ -248,9 +251,10 @@ def open_alerts(
                 "kind", "one_of", f"提醒类别“{kind}”无效，可选：{'、'.join(CONDITIONS_BY_KEY)}"
             )
     query = (
-        select(Alert, Applicant.name, Applicant.kind, Applicant.id_number)
+        select(Alert, Applicant.name, Applicant.kind, Applicant.id_number, Agency.short_name)
         .join(Case, Case.id == Alert.case_id)
         .join(Applicant, Applicant.id == Case.applicant_id)
+        .join(Agency, Agency.id == Case.agency_id)
         .where(Alert.cleared_at.is_(None))
         .order_by(Alert.limit_date, Alert.case_id, Alert.condition)
     )
@@ -278,8 +282,9 @@ def open_alerts(
             mask_name(name, kind),
             mask_id(number),
             alert.raised_on,
+            agency,
         )  # fmt: skip
-        for alert, name, kind, number in session.execute(query)
+        for alert, name, kind, number, agency in session.execute(query)
     ]
 
 

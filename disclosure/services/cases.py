@@ -31,6 +31,7 @@ from disclosure.services.audit import (
     clock_event_record,
     new_event,
 )
+from disclosure.services.auth import Via, check_password_rules, hash_password
 from disclosure.services.letters import LetterInput, LetterRequest, last_party, month_rank
 from disclosure.services.letters import issue as issue_letter
 from disclosure.services.letters import preview as preview_letter
@@ -69,9 +70,11 @@ def add_user(
     *,
     agencies: list[str] | None = None,
     all_agencies: bool = False,
+    password: str | None = None,
 ) -> None:
     """Add a user who works for ``agencies`` (codes; by default the only agency there is),
-    or, for the county's supervisors and auditors, for every agency (``all_agencies``)."""
+    or, for the county's supervisors, auditors and administrators, for every agency
+    (``all_agencies``). Without ``password`` the user cannot sign in until one is set."""
     if not isinstance(name, str) or not _USER_NAME.fullmatch(name):
         raise RuleViolation("name", "format", "用户名须为1至40个英文字母、数字或 _ . -")
     display_name = clean_text(display_name, "display_name", "姓名", 60)
@@ -82,13 +85,14 @@ def add_user(
         raise RuleViolation(
             "role", "one_of", f"角色“{printable(str(role))}”无效，可选：{options}"
         ) from None
+    password_hash = None
+    if password is not None:
+        password_hash = hash_password(check_password_rules(password, name))
     with app.uow() as uow:
         if user_named(uow.session, name) is not None:
             raise RuleViolation("name", "unique", f"用户“{name}”已存在")
         if all_agencies and role_value is Role.CLERK:
-            raise RuleViolation(
-                "all_agencies", "role", "只有负责人或审计监督人员可以是县级（全部机关）用户"
-            )
+            raise RuleViolation("all_agencies", "role", "经办人不能是县级（全部机关）用户")
         uow.session.add(
             User(
                 name=name,
@@ -97,6 +101,7 @@ def add_user(
                 created_at=app.now(),
                 all_agencies=all_agencies,
                 agencies=_agencies_named(uow.session, agencies, all_agencies),
+                password_hash=password_hash,
             )
         )
         uow.commit()
@@ -165,6 +170,8 @@ def _viewer(session: Session, name: str | None) -> User | None:
     user = user_named(session, name)
     if user is None:
         raise NotFound("viewer", f"“{printable(name)}”不是本系统的用户")
+    if user.role == Role.ADMIN.value:  # manages accounts, reads no application
+        raise PermissionDenied("role_not_allowed", "系统管理员不能查阅案件")
     return user
 
 
@@ -248,9 +255,10 @@ def register(
     *,
     agency: str | None = None,
     is_demo: bool = False,
+    via: Via | None = None,
 ) -> int:
     """Register an application (Art. 29–31) to ``agency`` (its code; by default the clerk's
-    only agency); returns the case number."""
+    only agency); returns the case number. ``via`` (the channel) is recorded in the trail."""
     application = validate_application(data, today)
     with app.uow() as uow:
         session = uow.session
@@ -311,6 +319,8 @@ def register(
         }
         if case.duplicate_of is not None:
             recorded["duplicate_of"] = case.duplicate_of
+        if via is not None:
+            recorded["via"] = via.record()
         append_event(
             session,
             case,
@@ -388,12 +398,14 @@ def act(
     on: date,
     today: date,
     expected_version: int | None = None,
+    via: Via | None = None,
 ) -> Change:
     """Fire one trigger on a case and persist everything it changes in one transaction:
     state, clock event, limits, the letters the trigger issues, and the audit event.
 
     ``command`` is the trigger's input model (``triggers.parse_input`` builds one from loose
-    fields); ``on`` is the business date, ``today`` the agency's today.
+    fields); ``on`` is the business date, ``today`` the agency's today; ``via`` (the channel
+    the change came through) is recorded in the trail.
 
     Raises:
         ConflictError: another writer changed the case first (or ``expected_version`` is stale).
@@ -422,7 +434,7 @@ def act(
             facts, Command(command, who, on, today), app.settings.calendar,
             app.settings.rules, _policy(app, case),
         )  # fmt: skip
-        letters = _apply(session, case, facts, step, command, who, app)
+        letters = _apply(session, case, facts, step, command, who, app, via)
         uow.commit()
         return Change(case_id, step, case.version, letters, _fee_view(case) if step.fee else None)
 
@@ -510,6 +522,7 @@ def _apply(
     command: TriggerInput,
     actor: Actor,
     app: App,
+    via: Via | None = None,
 ) -> tuple[IssuedLetter, ...]:
     """Write what ``step`` changes, and issue its letters.
 
@@ -568,6 +581,8 @@ def _apply(
         _set(case, clock_events=[*case.clock_events, clock_row])
         payload["clock_event"] = clock_event_record(clock_row)
     payload.update(step.details)
+    if via is not None:
+        payload["via"] = via.record()
     issued = []
     for letter_type in step.letters:
         given = letter_input

@@ -52,7 +52,21 @@ DEMO_USERS = (
     ("gina", "clerk", "林涛", ("land",), False),
     ("hank", "supervisor", "黄磊", ("land",), False),
     ("zhou", "supervisor", "周建华", (), True),
+    ("admin", "admin", "系统管理员", (), True),
 )
+
+
+def demo_password(name: str) -> str:
+    """A demo account's password: printed by ``make run``, known to anyone who reads this.
+    Only a database made by ``disclosure demo`` has these accounts."""
+    return f"{name}-demo-2026"
+
+
+def demo_accounts() -> list[tuple[str, str, str]]:
+    """(name, role, password) of every demo account, for the start-up message."""
+    return [(name, role, demo_password(name)) for name, role, *_ in DEMO_USERS]
+
+
 _SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何林罗郑"
 _GIVEN = [
     "伟",
@@ -210,7 +224,10 @@ def _ensure_staff(app: App) -> dict[str, tuple[list[str], str]]:
     for name, role, display, codes, county in DEMO_USERS:
         agencies = [code or first for code in codes]
         if name not in known:
-            cases.add_user(app, name, role, display, agencies=agencies, all_agencies=county)
+            cases.add_user(
+                app, name, role, display, agencies=agencies, all_agencies=county,
+                password=demo_password(name),
+            )  # fmt: skip
         for code in agencies:
             clerks, supervisor = staff.setdefault(code, ([], ""))
             if role == "clerk":

@@ -502,10 +502,11 @@ def find_letter(session: Session, case_id: int, kind: str) -> Letter:
             return letter
     issued = "、".join(f"{_kind_title(x.kind)}（{x.number}）" for x in letters) or "无"
     options = "、".join(f"{info.title}（{k}）" for k, info in LETTER_TYPES.items())
-    raise RuleViolation(
-        "kind", "not_issued",
+    raise NotFound(
+        "kind",
         f"案件{case_id}没有“{kind}”文书；已发文书：{issued}；可按文号或文书类别查找：{options}",
-    )  # fmt: skip
+        rule="not_issued",
+    )
 
 
 def _kind_title(kind: str) -> str:
@@ -565,6 +566,20 @@ def letter_of(app: App, case_id: int, kind: str) -> StoredLetter:
     """The latest letter of a kind (or with a 文号) on a case; see ``find_letter``."""
     with app.uow() as uow:
         return _stored(find_letter(uow.session, case_id, kind))
+
+
+def draft_html(app: App, case_id: int) -> str | None:
+    """The drafted reply as the supervisor approves it (its 文号 not yet taken), or None if
+    the case holds no draft. The caller checks that the viewer may read the case."""
+    with app.uow() as uow:
+        case = uow.session.get(Case, case_id)
+        if case is None:
+            raise NotFound("case", f"案件{case_id}不存在")
+        if case.draft_context is None:
+            return None
+        _title, template = _title_and_template(LetterKind.REPLY, case)
+        context = json.loads(case.draft_context)
+        return render_html(template, context, _template_dir(app.settings, case))
 
 
 def letters_to_export(app: App, state: str, kind: str | None = None) -> list[StoredLetter]:

@@ -90,6 +90,14 @@ class DeliveryMethod(StrEnum):
     ONLINE = "online"
 
 
+DELIVERY_FORM_LABELS = {DeliveryForm.PAPER: "纸质", DeliveryForm.ELECTRONIC: "电子"}
+DELIVERY_METHOD_LABELS = {
+    DeliveryMethod.PICKUP: "自行领取",
+    DeliveryMethod.POST: "邮寄",
+    DeliveryMethod.EMAIL: "电子邮件",
+    DeliveryMethod.ONLINE: "网上获取",
+}
+
 FIELD_LABELS = {
     "applicant_kind": "申请人类型",
     "name": "申请人姓名或名称",
@@ -376,18 +384,13 @@ def validate_application(data: Mapping[str, Any], today: date) -> Application:
         data,
         "delivery_form",
         DeliveryForm,
-        {DeliveryForm.PAPER: "纸质", DeliveryForm.ELECTRONIC: "电子"},
+        DELIVERY_FORM_LABELS,
     )
     delivery_method = _choice(
         data,
         "delivery_method",
         DeliveryMethod,
-        {
-            DeliveryMethod.PICKUP: "自行领取",
-            DeliveryMethod.POST: "邮寄",
-            DeliveryMethod.EMAIL: "电子邮件",
-            DeliveryMethod.ONLINE: "网上获取",
-        },
+        DELIVERY_METHOD_LABELS,
     )
     if delivery_method is DeliveryMethod.EMAIL and not email:
         raise _bad("email", "required_for_email_delivery", "选择电子邮件方式获取信息时必须填写")

@@ -144,15 +144,25 @@ def text_field(
     multiline: bool = False,
     help: str | None = None,
     required: bool = False,
+    choices: Mapping[str, str] | None = None,
 ) -> tuple[Any, Any]:
-    """A text: cleaned, bounded; an optional one reads blank as absent."""
-    extra: JsonDict | None = {"multiline": True} if multiline else None
+    """A text: cleaned, bounded; an optional one reads blank as absent. ``choices`` (code →
+    Chinese label) lets a form offer a list; the trigger's guards still decide what is valid."""
+    extra: JsonDict = {}
+    if multiline:
+        extra["multiline"] = True
+    if choices:
+        extra["choices"] = dict(choices)
     default = ... if required else None
     annotation = str if required else str | None
     return (
         annotation,
         Field(
-            default, title=label, description=help, max_length=max_length, json_schema_extra=extra
+            default,
+            title=label,
+            description=help,
+            max_length=max_length,
+            json_schema_extra=extra or None,
         ),
     )
 

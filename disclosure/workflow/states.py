@@ -90,9 +90,16 @@ class Role(StrEnum):
     CLERK = "clerk"
     SUPERVISOR = "supervisor"
     AUDITOR = "auditor"
+    #: Manages users and agencies; acts on no case and reads none (issue #10).
+    ADMIN = "admin"
 
 
-ROLE_LABELS = {Role.CLERK: "经办人", Role.SUPERVISOR: "负责人", Role.AUDITOR: "审计监督"}
+ROLE_LABELS = {
+    Role.CLERK: "经办人",
+    Role.SUPERVISOR: "负责人",
+    Role.AUDITOR: "审计监督",
+    Role.ADMIN: "系统管理员",
+}
 
 
 @dataclass(frozen=True)

@@ -400,7 +400,8 @@ TRIGGERS: tuple[Trigger, ...] = (
         _CLERKS, clock=ClockKind.THIRD_PARTY_REPLIED,
         fields={
             "opinion": text_field(
-                "第三方意见", 20, help="第三方意见：agree 同意公开 / object 不同意公开"
+                "第三方意见", 20, help="第三方意见：agree 同意公开 / object 不同意公开",
+                choices=OPINIONS,
             )
         }, guards=(_opinion_given,),
         recorded=("opinion",),
@@ -465,7 +466,10 @@ TRIGGERS: tuple[Trigger, ...] = (
     Trigger(
         "draft_reply", "拟写答复", (S.UNDER_REVIEW, S.HANDLING), S.REPLY_DRAFTED, _CLERKS,
         fields={
-            "outcome": text_field("答复类型", 40, help=OUTCOMES_HELP),
+            "outcome": text_field(
+                "答复类型", 40, help=OUTCOMES_HELP,
+                choices={o.code: o.label for o in OUTCOMES.values()},
+            ),
             "reason_code": text_field(
                 "理由代码", 40, help="理由代码（见 disclosure outcomes）"
             ),

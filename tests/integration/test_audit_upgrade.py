@@ -35,7 +35,7 @@ from disclosure.models.tables import AuditEvent, Case
 from disclosure.services import audit, cases
 from disclosure.services.audit import SCHEME, append_event, verify_snapshot
 from disclosure.services.unit_of_work import App
-from tests.conftest import TODAY, act, application, scratch_database
+from tests.conftest import TODAY, act, application, as_insider, scratch_database
 from tests.integration.test_case_service import FULL_CASE, drive
 
 REPO = Path(__file__).resolve().parents[2]
@@ -108,22 +108,8 @@ def build_with_old_code(tree: Path, url: str) -> tuple[str, int, int]:
     return revision, int(done), int(half)
 
 
-def _as_insider(app: App, statement: str, params: dict[str, object]) -> None:
-    """Run an UPDATE or DELETE on audit_events as an attacker with table rights would:
-    lift the append-only trigger first."""
-    verb = statement.split()[0].lower()
-    with app.engine.begin() as conn:
-        if conn.dialect.name == "postgresql":
-            conn.execute(text("ALTER TABLE audit_events DISABLE TRIGGER audit_events_append_only"))
-            conn.execute(text(statement), params)
-            conn.execute(text("ALTER TABLE audit_events ENABLE TRIGGER audit_events_append_only"))
-        else:
-            conn.exec_driver_sql(f"DROP TRIGGER IF EXISTS audit_events_no_{verb}")
-            conn.execute(text(statement), params)
-
-
 def _tamper(app: App, event_id: int, column: str, value: object) -> None:
-    _as_insider(
+    as_insider(
         app, f"UPDATE audit_events SET {column} = :v WHERE id = :i", {"v": value, "i": event_id}
     )
 
@@ -322,7 +308,7 @@ _HEAD_PROBLEM = "案件记载的轨迹末条哈希与最后一条事件不符：
 
 
 def _delete_event(app: App, case_id: int, seq: int) -> None:
-    _as_insider(
+    as_insider(
         app, "DELETE FROM audit_events WHERE case_id = :c AND seq = :s", {"c": case_id, "s": seq}
     )
 

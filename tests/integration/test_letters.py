@@ -17,7 +17,7 @@ from docx import Document
 from sqlalchemy import func, select
 
 from disclosure.config import Settings
-from disclosure.errors import RuleViolation
+from disclosure.errors import NotFound, RuleViolation
 from disclosure.letters.output import render_format
 from disclosure.models.tables import Case, ClockEventRow, Letter, LetterCounter
 from disclosure.services import agencies, cases
@@ -335,7 +335,7 @@ def test_a_letter_is_found_by_its_kind_or_its_chinese_title(app: App, kind: str)
 
 def test_an_unknown_letter_is_refused_naming_the_letters_issued(app: App) -> None:
     case_id = cases.register(app, application(received_on=RECEIVED), "alice", TODAY)
-    with pytest.raises(RuleViolation) as caught:
+    with pytest.raises(NotFound) as caught:
         letter(app, case_id, "示审依申登〔2026〕2号")
     assert (caught.value.field, caught.value.rule) == ("kind", "not_issued")
     assert "政府信息公开申请登记回执（示审依申登〔2026〕1号）" in caught.value.message

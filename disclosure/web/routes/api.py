@@ -1,0 +1,182 @@
+"""The HTTP API, ``/api/v1``: the services behind bearer tokens, one POST per trigger.
+
+A trigger's body is the trigger's own input model (the same one the page form and the CLI
+fill in), so a field is validated, and refused, alike everywhere.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Body, Depends, Path, Query, Request
+from fastapi.responses import Response
+
+from disclosure.services import cases
+from disclosure.services import letters as letter_service
+from disclosure.services.auth import Identity
+from disclosure.web.auth import api_identity, api_roles, service
+from disclosure.web.routes.cases import letter_response
+from disclosure.web.schemas import (
+    CaseListOut,
+    CaseOut,
+    ChangeOut,
+    ErrorOut,
+    LetterOut,
+    MeOut,
+    RegisteredOut,
+    case_out,
+    change_out,
+    letter_out,
+    me_out,
+    summary_out,
+)
+from disclosure.workflow.inputs import TriggerInput
+from disclosure.workflow.machine import available_triggers
+from disclosure.workflow.states import Role
+from disclosure.workflow.triggers import TRIGGERS, TRIGGERS_BY_NAME, Trigger
+
+_ERRORS: dict[int | str, dict[str, Any]] = {
+    status: {"model": ErrorOut, "description": text}
+    for status, text in (
+        (400, "输入违反业务规则（字段与规则见响应体）"),
+        (401, "缺少或无效的接口令牌"),
+        (403, "角色或所属机关无权进行此操作"),
+        (404, "案件或文书不存在"),
+        (409, "案件已被他人修改，或当前状态不允许此操作"),
+        (422, "请求格式不符合接口定义"),
+        (503, "数据库暂时不可用或正忙，请稍后重试"),
+    )
+}
+
+router = APIRouter(responses=_ERRORS)
+
+CaseNumber = Annotated[int, Path(ge=1, le=2**31 - 1, description="案件编号")]
+Reader = Annotated[Identity, Depends(api_roles(Role.CLERK, Role.SUPERVISOR, Role.AUDITOR))]
+Writer = Annotated[Identity, Depends(api_roles(Role.CLERK, Role.SUPERVISOR))]
+
+
+@router.get("/me", response_model=MeOut, summary="当前令牌所属的用户")
+def me(identity: Annotated[Identity, Depends(api_identity)]) -> MeOut:
+    return me_out(identity)
+
+
+@router.get("/cases", response_model=CaseListOut, summary="案件列表（期限最近的在前）")
+def list_cases(
+    request: Request,
+    identity: Reader,
+    state: Annotated[str | None, Query(max_length=30, description="状态代码或中文名称")] = None,
+    due_within: Annotated[
+        int | None, Query(ge=0, le=250, description="答复期限在N个工作日内")
+    ] = None,
+    overdue: Annotated[bool, Query(description="只列逾期案件")] = False,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+    offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
+) -> CaseListOut:
+    app = service(request)
+    today = app.settings.agency_today()
+    found = cases.list_cases(
+        app, today, state=state, due_within=due_within, overdue=overdue, limit=limit,
+        offset=offset, viewer=identity.name,
+    )  # fmt: skip
+    total = cases.count_cases(
+        app, today, state=state, due_within=due_within, overdue=overdue, viewer=identity.name
+    )
+    return CaseListOut(total=total, cases=[summary_out(x) for x in found])
+
+
+@router.post(
+    "/cases", response_model=RegisteredOut, status_code=201, summary="登记申请（第二十九条）"
+)
+def register(
+    request: Request,
+    identity: Writer,
+    application: Annotated[
+        dict[str, Any],
+        Body(
+            description="申请内容：applicant_kind, name, id_type, id_number, phone, email, "
+            "address, postal_code, description, delivery_form, delivery_method, channel, "
+            "received_on"
+        ),
+    ],
+) -> RegisteredOut:
+    app = service(request)
+    case_id = cases.register(
+        app, application, identity.name, app.settings.agency_today(), via=identity.via
+    )
+    return RegisteredOut(id=case_id)
+
+
+def _case(app: Any, identity: Identity, case_id: int) -> CaseOut:
+    view = cases.get_case(app, case_id, viewer=identity.name)
+    menu = [
+        name
+        for name in available_triggers(view.state)
+        if identity.role in TRIGGERS_BY_NAME[name].roles
+    ]
+    return case_out(view, list(letter_service.case_letters(app, case_id)), menu)
+
+
+@router.get("/cases/{case_id}", response_model=CaseOut, summary="案件详情、期限与轨迹")
+def show_case(request: Request, identity: Reader, case_id: CaseNumber) -> CaseOut:
+    return _case(service(request), identity, case_id)
+
+
+@router.get("/cases/{case_id}/letters", response_model=list[LetterOut], summary="案件的文书")
+def case_letters(request: Request, identity: Reader, case_id: CaseNumber) -> list[LetterOut]:
+    app = service(request)
+    cases.get_case(app, case_id, viewer=identity.name)
+    return [letter_out(x) for x in letter_service.case_letters(app, case_id)]
+
+
+@router.get(
+    "/cases/{case_id}/letters/{kind}.{fmt}",
+    response_class=Response,
+    responses={200: {"content": {"application/pdf": {}}, "description": "文书文件"}},
+    summary="下载文书（pdf、docx 或 html）",
+)
+def letter_file(
+    request: Request,
+    identity: Reader,
+    case_id: CaseNumber,
+    kind: Annotated[str, Path(max_length=40, pattern=r"^[a-z_0-9]+$")],
+    fmt: Annotated[str, Path(pattern=r"^(pdf|docx|html)$")],
+) -> Response:
+    return letter_response(service(request), identity, case_id, kind, fmt)
+
+
+def _trigger_route(trigger: Trigger) -> None:
+    model = trigger.input
+
+    def fire(
+        request: Request,
+        identity: Writer,
+        case_id: CaseNumber,
+        command: Annotated[TriggerInput, Body()],
+        on: Annotated[date | None, Query(description="办理日期（默认今天）")] = None,
+        expected_version: Annotated[
+            int | None, Query(ge=1, description="你看到的案件版本号（乐观锁）")
+        ] = None,
+    ) -> ChangeOut:
+        app = service(request)
+        today = app.settings.agency_today()
+        change = cases.act(
+            app, case_id, command, actor=identity.name, on=on or today, today=today,
+            expected_version=expected_version, via=identity.via,
+        )  # fmt: skip
+        return change_out(change)
+
+    fire.__annotations__["command"] = Annotated[model, Body()]
+    router.add_api_route(
+        f"/cases/{{case_id}}/{trigger.name}",
+        fire,
+        methods=["POST"],
+        response_model=ChangeOut,
+        summary=trigger.label,
+        name=f"trigger_{trigger.name}",
+        operation_id=f"trigger_{trigger.name}",
+    )
+
+
+for _trigger in TRIGGERS:
+    _trigger_route(_trigger)
