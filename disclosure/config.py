@@ -6,9 +6,10 @@ import os
 from datetime import date, datetime
 from functools import cached_property
 from pathlib import Path
+from typing import Literal
 from zoneinfo import ZoneInfo
 
-from pydantic import Field, PrivateAttr, ValidationError, field_validator
+from pydantic import Field, PrivateAttr, SecretStr, ValidationError, field_validator
 from pydantic_core import ErrorDetails
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy.engine import make_url
@@ -46,6 +47,14 @@ _LABELS = {
     "session_idle_minutes": "登录空闲超时（分钟）",
     "secure_cookies": "仅通过 HTTPS 发送登录 Cookie",
     "sign_in_attempts_per_minute": "每个地址每分钟的登录尝试次数",
+    "smtp_host": "发信服务器（留空则不发每日摘要邮件）",
+    "smtp_port": "发信服务器端口",
+    "smtp_tls": "发信加密方式（none / starttls / ssl）",
+    "smtp_sender": "发信人地址",
+    "smtp_user": "发信账号",
+    "smtp_password": "发信密码",
+    "digest_hour": "每日摘要邮件的发送时刻（0–23 时）",
+    "public_url": "工作台地址（写入邮件中的链接）",
 }
 
 
@@ -105,6 +114,11 @@ class Settings(BaseSettings):
         session_idle_minutes: a web session unused this long is ended (sign in again).
         secure_cookies: mark the session cookie ``Secure`` (set it behind HTTPS).
         sign_in_attempts_per_minute: sign-in attempts one client address may make a minute.
+        smtp_host: the mail server of the daily digest; empty (the default) sends no e-mail.
+        smtp_port, smtp_tls, smtp_sender, smtp_user, smtp_password: how to reach it (TLS:
+            ``none``, ``starttls`` or ``ssl``; no login without ``smtp_user``).
+        digest_hour: the hour (agency time) the scheduler sends each user's digest.
+        public_url: the workbench's address, linked from the digest.
     """
 
     model_config = SettingsConfigDict(env_prefix="DISCLOSURE_", extra="ignore")
@@ -139,6 +153,15 @@ class Settings(BaseSettings):
     session_idle_minutes: int = Field(default=30, ge=5, le=720)
     secure_cookies: bool = False
     sign_in_attempts_per_minute: int = Field(default=10, ge=1, le=1000)
+    smtp_host: str = Field(default="", max_length=253)
+    smtp_port: int = Field(default=587, ge=1, le=65535)
+    smtp_tls: Literal["none", "starttls", "ssl"] = "starttls"
+    smtp_sender: str = Field(default="disclosure@localhost", pattern=r"^[^@\s]+@[^@\s]+$")
+    smtp_user: str = Field(default="", max_length=254)
+    # A secret: never printed (pydantic shows it as **********).
+    smtp_password: SecretStr = SecretStr("")
+    digest_hour: int = Field(default=8, ge=0, le=23)
+    public_url: str = Field(default="http://127.0.0.1:8000", pattern=r"^https?://\S+$")
 
     # The calendar built for this object, with the override path and content it came from.
     _calendar: tuple[Path | None, bytes | None, WorkingCalendar] | None = PrivateAttr(None)

@@ -12,6 +12,7 @@
     ├── DatabaseUnavailable         the database refuses or cannot be reached (connections full …)
     ├── NotFound                    unknown case / user id
     ├── NotSignedIn                 no valid session or token (HTTP 401), or a failed sign-in
+    ├── MailUnavailable             the SMTP server of the daily digest refuses or is unreachable
     └── ConfigurationError          bad DISCLOSURE_* setting or calendar override file
 
 ``message`` is the user-facing Chinese text; ``rule`` is a stable English identifier
@@ -130,3 +131,10 @@ class ConfigurationError(DisclosureError):
     def __init__(self, field: str, message: str) -> None:
         super().__init__(message)
         self.field = field
+
+
+class MailUnavailable(DisclosureError):
+    """The mail server of the daily digest could not be reached or refused the message."""
+
+    rule = "mail_unavailable"
+    field = "smtp_host"

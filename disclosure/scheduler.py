@@ -17,14 +17,23 @@ from types import FrameType
 from typing import Any
 
 from disclosure.config import Settings
+from disclosure.services.digest import send_digests
 from disclosure.services.scheduling import interval_slot, node_name, run_scan
 from disclosure.services.unit_of_work import App
 
-__all__ = ["JOB_ID", "run_forever", "scan_job", "start_in_background"]
+__all__ = [
+    "DIGEST_JOB_ID",
+    "JOB_ID",
+    "digest_job",
+    "run_forever",
+    "scan_job",
+    "start_in_background",
+]
 
 log = logging.getLogger("disclosure.scheduler")
 
 JOB_ID = "disclosure-time-limit-scan"
+DIGEST_JOB_ID = "disclosure-daily-digest"
 
 
 def scan_job(app: App) -> None:
@@ -55,8 +64,17 @@ def scan_job(app: App) -> None:
         )
 
 
+def digest_job(app: App) -> None:
+    """The daily job: send each user's digest (``services.digest``); errors are logged."""
+    try:
+        send_digests(app, app.settings.agency_today())
+    except Exception:
+        log.exception("daily digest failed")
+
+
 def _with_scan_job(kind: Any, app: App) -> Any:
-    """A scheduler of ``kind`` with its jobs in memory and ``scan_job`` due at once."""
+    """A scheduler of ``kind`` with its jobs in memory and ``scan_job`` due at once; with a
+    mail server configured, ``digest_job`` every day at ``digest_hour`` (agency time)."""
     from apscheduler.jobstores.memory import MemoryJobStore
 
     settings = app.settings
@@ -75,6 +93,10 @@ def _with_scan_job(kind: Any, app: App) -> Any:
         id=JOB_ID,
         next_run_time=datetime.now(scheduler.timezone),  # catch up at once on start
     )
+    if settings.smtp_host:
+        scheduler.add_job(
+            digest_job, trigger="cron", args=(app,), hour=settings.digest_hour, id=DIGEST_JOB_ID
+        )
     return scheduler
 
 

@@ -138,6 +138,8 @@ REQUIRED_INPUTS: dict[str, dict[str, Any]] = {
     "third_party_replied": {"opinion": "agree"},
     "draft_reply": {"outcome": "disclose", "reason_code": "provided"},
     "acknowledge_delivery": {"receiver": "张三", "method": "直接送达"},
+    "record_contact": {"contact_method": "phone", "summary": "电话告知办理进度"},
+    "urge": {"reason": "请尽快办理"},
 }
 
 

@@ -80,6 +80,7 @@ def user_add(
         typer.Option("--county", help="县级用户：可查看全部机关（负责人、审计、管理员）"),
     ] = False,
     password_stdin: PasswordStdin = False,
+    email: Annotated[str | None, typer.Option(help="电子邮箱（接收每日待办摘要）")] = None,
 ) -> None:
     """新增用户，并设置登录密码（终端中提示输入，或用 --password-stdin 从标准输入读取）。"""
     from disclosure.services import cases
@@ -87,7 +88,7 @@ def user_add(
     password = read_password(name, password_stdin)
     cases.add_user(
         open_app(), name, role, display_name, agencies=agency, all_agencies=county,
-        password=password,
+        password=password, email=email,
     )  # fmt: skip
     out.print(f"已新增用户 {safe(name)}（{safe(label_of(ROLE_LABELS, role))}）。")
     if password is None:
@@ -146,6 +147,20 @@ def user_password(
     assert password is not None
     auth.set_password(open_app(), name, password, by=operator(), channel=auth.Channel.CLI)
     out.print(f"已为 {safe(name)} 设置新密码。")
+
+
+@user_app.command("email")
+def user_email(
+    name: Annotated[str, typer.Argument(help="用户名")],
+    email: Annotated[str, typer.Option(help="电子邮箱（空字符串表示不再发送摘要）")],
+) -> None:
+    """设置用户接收每日待办摘要的电子邮箱。"""
+    from disclosure.services.digest import set_email
+
+    set_email(open_app(), name, email)
+    out.print(
+        f"已为 {safe(name)} 设置电子邮箱。" if email.strip() else f"{safe(name)} 不再接收摘要邮件。"
+    )
 
 
 @user_app.command("lock")

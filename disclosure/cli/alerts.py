@@ -79,6 +79,30 @@ def scheduler_scan_once(
         out.print(f"（以{cn_date(day)}为今天试算，未保存：当前提醒不变）")
 
 
+@scheduler_app.command("digest")
+def scheduler_digest(
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="只显示各人的摘要内容，不发送")
+    ] = False,
+) -> None:
+    """立即发送今天的每日待办摘要邮件（每人每天至多一封；调度器每天在设定时刻自动发送）。"""
+    from disclosure.services.digest import preview_digests, send_digests
+
+    service = open_app()
+    if dry_run:
+        texts = preview_digests(service)
+        for name, text in texts:
+            out.print(f"—— 发给 {safe(name)} ——")
+            out.print(safe(text))
+        out.print(f"共{len(texts)}人有待办事项（未发送）。")
+        return
+    run = send_digests(service, today_of(service.settings))
+    if run.skipped:
+        out.print(safe(run.skipped))
+        return
+    out.print(f"已发送{len(run.sent)}封；{run.empty}人无待办事项，{run.already}人今天已发送过。")
+
+
 #: Why ``run_scan`` skipped, in Chinese.
 _SKIPPED = {SKIPPED_LOCKED: "另一节点正在扫描", SKIPPED_SLOT_TAKEN: "本扫描间隔已扫描过"}
 

@@ -21,6 +21,7 @@ from rich.table import Table
 
 from disclosure.cli.console import out
 from disclosure.errors import RuleViolation
+from disclosure.workflow.text import spreadsheet_safe
 
 LISTING_FORMATS = ("table", "json", "csv")
 
@@ -48,9 +49,6 @@ def _plain(value: Any) -> Any:
     return value
 
 
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-
-
 def _cell(value: Any) -> str:
     value = _plain(value)
     if value is None:
@@ -60,7 +58,7 @@ def _cell(value: Any) -> str:
     text = str(value)
     if isinstance(value, int | float):  # a number is never a formula, -5 stays -5
         return text
-    return f"'{text}" if text.startswith(_FORMULA_START) else text
+    return spreadsheet_safe(text)
 
 
 def write_json(data: Any) -> None:

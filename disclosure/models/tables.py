@@ -76,6 +76,8 @@ class User(Base):
     #: Consecutive failed sign-ins; the account locks at ``auth.MAX_FAILED_SIGN_INS``.
     failed_sign_ins: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     locked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    #: Where the daily digest goes (None: no e-mail; 0009).
+    email: Mapped[str | None] = mapped_column(String(254))
 
     # Joined: the user and the agencies it works for come in the one statement that checks
     # who is acting (query with ``.unique()``).
@@ -164,6 +166,11 @@ class Case(Base):
     # The service sets the version itself (one bump per change, even one that alters no
     # other column); SQLAlchemy still adds ``WHERE version = <loaded>`` to every UPDATE.
     __mapper_args__ = {"version_id_col": version, "version_id_generator": False}
+    # The worklist reads pages in (reply_due, id) order, by state or not (0009).
+    __table_args__ = (
+        Index("ix_cases_state_reply_due", "state", "reply_due", "id"),
+        Index("ix_cases_reply_due_id", "reply_due", "id"),
+    )
 
 
 class ClockEventRow(Base):
@@ -325,6 +332,8 @@ class ApiToken(Base):
     token_sha256: Mapped[str] = mapped_column(String(64), unique=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
     label: Mapped[str] = mapped_column(String(60))
+    #: ``api`` (the HTTP API) or ``feed`` (only the read-only calendar feed; 0009).
+    scope: Mapped[str] = mapped_column(String(10), default="api", server_default="api")
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     last_used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
@@ -343,3 +352,33 @@ class AuthEvent(Base):
     channel: Mapped[str] = mapped_column(String(10))
     remote: Mapped[str] = mapped_column(String(45), default="")
     detail: Mapped[str] = mapped_column(String(200), default="")
+
+
+class Notification(Base):
+    """Something a user must see in the app: a case assigned to them, an urge (催办). What
+    can be read off the cases (drafts to approve, alerts) is not stored (0009)."""
+
+    __tablename__ = "notifications"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_name: Mapped[str] = mapped_column(String(40))
+    kind: Mapped[str] = mapped_column(String(20))
+    case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"))
+    message: Mapped[str] = mapped_column(String(600))
+    by: Mapped[str] = mapped_column(String(40))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    read_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+    __table_args__ = (Index("ix_notifications_user_unread", "user_name", "read_at"),)
+
+
+class DigestSent(Base):
+    """A user's daily digest, claimed before it is sent: one e-mail per user and day, however
+    many processes run the scheduler (0009)."""
+
+    __tablename__ = "digests_sent"
+
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), primary_key=True)
+    sent_on: Mapped[date] = mapped_column(Date, primary_key=True)
+    sent_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    items: Mapped[int] = mapped_column(Integer)

@@ -13,7 +13,8 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import CursorResult, and_, bindparam, or_, select, text
+from sqlalchemy import CursorResult, and_, bindparam, func, or_, select, text, true
+from sqlalchemy import case as sql_case
 from sqlalchemy.orm import Session, selectinload
 
 from disclosure.calendar_source import calendar_fingerprint
@@ -193,7 +194,8 @@ def mask_name(name: str, kind: str) -> str:
 
 
 def handled_by(user: str) -> Any:
-    """SQL condition: ``user`` handles the case — registered it, or is the last clerk who acted.
+    """SQL condition: ``user`` handles the case — is its 承办人, registered it, or is the last
+    clerk who acted.
 
     Both count: a case handed over keeps showing its alerts to whoever took it on, and the
     clerk who registered it still sees it until someone else has acted; an overdue reply
@@ -207,7 +209,7 @@ def handled_by(user: str) -> Any:
         .correlate(Case)
         .scalar_subquery()
     )
-    return or_(Case.registered_by == user, last_clerk == user)
+    return or_(Case.assignee == user, Case.registered_by == user, last_clerk == user)
 
 
 def open_alerts(
@@ -288,6 +290,40 @@ def open_alerts(
     ]
 
 
+def count_open_alerts(session: Session, *, user: str) -> int:
+    """How many alerts ``open_alerts`` lists for ``user`` in its own view, counted without
+    listing them (the page header's figure on every page).
+
+    Each open alert finds its case by primary key (a scalar subquery, which the planner
+    keeps as such) instead of joining every case of the agency: the open alerts are few,
+    the cases many.
+    """
+    from disclosure.services.cases import user_required
+
+    record = user_required(session, user, who="查看人", doing="查看提醒")
+    agencies = scope(session, record, None)
+    in_scope = Case.agency_id.in_(sorted(agencies)) if agencies is not None else true()
+
+    def case_where(condition: Any) -> Any:
+        probe = select(sql_case((condition, 1), else_=0)).where(Case.id == Alert.case_id)
+        return probe.correlate(Alert).scalar_subquery() == 1
+
+    query = select(func.count(Alert.id)).where(Alert.cleared_at.is_(None))
+    if Role(record.role) is Role.CLERK:
+        query = query.where(
+            or_(
+                and_(Alert.condition.in_(sorted(CLERK_CONDITIONS)), case_where(in_scope)),
+                and_(
+                    Alert.condition.in_(sorted(OWN_CASE_CONDITIONS)),
+                    case_where(and_(in_scope, handled_by(record.name))),
+                ),
+            )
+        )
+    else:
+        query = query.where(Alert.condition.in_(sorted(CONDITIONS_BY_KEY)), case_where(in_scope))
+    return int(session.scalar(query) or 0)
+
+
 def holding_alerts(session: Session, settings: Settings, today: date) -> list[AlertRow]:
     """Every alert that holds on ``today``, read-only: what a scan for that day raises or keeps.
 
@@ -331,8 +367,10 @@ def ics_feed(
     days: int = 60,
     *,
     now: datetime | None = None,
+    agencies: frozenset[int] | None = None,
 ) -> bytes:
-    """An iCalendar feed of every open case's limits in the next ``days`` calendar days.
+    """An iCalendar feed of every open case's limits in the next ``days`` calendar days
+    (of the ``agencies`` given; None: of all).
 
     Args:
         now: when the feed is generated (pass ``App.now()``); default: the system clock.
@@ -351,12 +389,15 @@ def ics_feed(
     feed.add("version", "2.0")
     feed.add("x-wr-calname", f"{settings.agency_name} 依申请公开期限")
     horizon = today + timedelta(days=days)
-    cases = session.execute(
+    query = (
         select(Case, Applicant.name, Applicant.kind)
         .join(Applicant, Applicant.id == Case.applicant_id)
         .where(Case.state.in_([s.value for s in OPEN_STATES]))
         .order_by(Case.id)
     )
+    if agencies is not None:
+        query = query.where(Case.agency_id.in_(sorted(agencies)))
+    cases = session.execute(query)
     for case, name, kind in cases:
         for limit in LIMIT_COLUMNS:
             column, label = limit.column, limit.label
@@ -408,7 +449,18 @@ def alerts_holding(app: App, today: date) -> list[AlertRow]:
         return holding_alerts(uow.session, app.settings, today)
 
 
-def calendar_feed(app: App, today: date, days: int = 60) -> bytes:
-    """The iCalendar feed of open cases' limits in the next ``days`` days."""
+def calendar_feed(app: App, today: date, days: int = 60, *, viewer: str | None = None) -> bytes:
+    """The iCalendar feed of open cases' limits in the next ``days`` days (of the agencies
+    ``viewer`` works for; None: the operator at the server, every agency)."""
+    from disclosure.services.cases import viewer_of
+
     with app.uow() as uow:
-        return ics_feed(uow.session, app.settings, today, days, now=app.now())
+        session = uow.session
+        agencies = scope(session, viewer_of(session, viewer), None) if viewer else None
+        return ics_feed(session, app.settings, today, days, now=app.now(), agencies=agencies)
+
+
+def alert_count(app: App, *, user: str) -> int:
+    """The number of open alerts ``user`` sees (``count_open_alerts``)."""
+    with app.uow() as uow:
+        return count_open_alerts(uow.session, user=user)

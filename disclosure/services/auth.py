@@ -137,7 +137,7 @@ def _typed_name(name: object) -> str:
     return text.strip()[:40]
 
 
-def _log(
+def log_event(
     session: Session, at: datetime, user_name: str, event: str, channel: Channel,
     remote: str = "", detail: str = "",
 ) -> None:  # fmt: skip
@@ -204,7 +204,7 @@ def set_password(app: App, name: str, password: str, *, by: str, channel: Channe
         user = _required(session, name)
         user.password_hash = hash_password(password)
         _end_sessions(session, user.id, app.now())
-        _log(session, app.now(), name, "password_set", channel, detail=f"by {by}")
+        log_event(session, app.now(), name, "password_set", channel, detail=f"by {by}")
         uow.commit()
 
 
@@ -242,21 +242,21 @@ def sign_in(
         user = _user(session, typed)
         if user is None:
             _HASHER.verify(password_text[:PASSWORD_MAX], _DUMMY_HASH)
-            _log(session, now, typed, "sign_in_failed", Channel.WEB, remote, "unknown account")
+            log_event(session, now, typed, "sign_in_failed", Channel.WEB, remote, "unknown account")
             uow.commit()
             raise NotSignedIn(_BAD_CREDENTIALS, "bad_credentials")
         too_long = len(password_text) > PASSWORD_MAX  # no password set is that long
         if too_long or not backend.check(user, password_text):
             user.failed_sign_ins += 1
-            _log(session, now, typed, "sign_in_failed", Channel.WEB, remote, "wrong password")
+            log_event(session, now, typed, "sign_in_failed", Channel.WEB, remote, "wrong password")
             if user.failed_sign_ins >= MAX_FAILED_SIGN_INS and user.locked_at is None:
                 user.locked_at = now
-                _log(session, now, typed, "locked", Channel.WEB, remote,
+                log_event(session, now, typed, "locked", Channel.WEB, remote,
                      f"{MAX_FAILED_SIGN_INS} failed sign-ins")  # fmt: skip
             uow.commit()
             raise NotSignedIn(_BAD_CREDENTIALS, "bad_credentials")
         if user.locked_at is not None:
-            _log(session, now, typed, "sign_in_refused", Channel.WEB, remote, "locked")
+            log_event(session, now, typed, "sign_in_refused", Channel.WEB, remote, "locked")
             uow.commit()
             raise NotSignedIn("账户已锁定，请联系系统管理员解锁", "account_locked")
         user.failed_sign_ins = 0
@@ -270,7 +270,7 @@ def sign_in(
                 last_seen_at=now,
             )  # fmt: skip
         )
-        _log(session, now, user.name, "sign_in", Channel.WEB, remote)
+        log_event(session, now, user.name, "sign_in", Channel.WEB, remote)
         identity = _identity(user, Channel.WEB)
         uow.commit()
     return SignedIn(token, csrf, identity)
@@ -303,7 +303,7 @@ def session_of(app: App, token: str | None) -> WebSessionView | None:
         now = app.now()
         if user.locked_at is not None or now - _aware(web_session.last_seen_at, now) > idle:
             web_session.ended_at = now
-            _log(session, now, user.name, "session_expired", Channel.WEB)
+            log_event(session, now, user.name, "session_expired", Channel.WEB)
             uow.commit()
             return None
         if now - _aware(web_session.last_seen_at, now) > _TOUCH_EVERY:
@@ -332,7 +332,7 @@ def sign_out(app: App, token: str | None, *, remote: str = "") -> None:
             return
         web_session, user_name = row
         web_session.ended_at = app.now()
-        _log(session, app.now(), user_name, "sign_out", Channel.WEB, remote)
+        log_event(session, app.now(), user_name, "sign_out", Channel.WEB, remote)
         uow.commit()
 
 
@@ -353,7 +353,7 @@ def lock(app: App, name: str, *, by: str, channel: Channel) -> None:
         user = _required(uow.session, name)
         user.locked_at = user.locked_at or app.now()
         _end_sessions(uow.session, user.id, app.now())
-        _log(uow.session, app.now(), name, "locked", channel, detail=f"by {by}")
+        log_event(uow.session, app.now(), name, "locked", channel, detail=f"by {by}")
         uow.commit()
 
 
@@ -361,7 +361,7 @@ def unlock(app: App, name: str, *, by: str, channel: Channel) -> None:
     with app.uow() as uow:
         user = _required(uow.session, name)
         user.locked_at, user.failed_sign_ins = None, 0
-        _log(uow.session, app.now(), name, "unlocked", channel, detail=f"by {by}")
+        log_event(uow.session, app.now(), name, "unlocked", channel, detail=f"by {by}")
         uow.commit()
 
 
@@ -395,7 +395,7 @@ def create_token(app: App, name: str, label: str, *, by: str, channel: Channel) 
                 token_sha256=_sha256(token), user_id=user.id, label=label, created_at=app.now()
             )
         )
-        _log(uow.session, app.now(), name, "token_created", channel, detail=f"{label} by {by}")
+        log_event(uow.session, app.now(), name, "token_created", channel, detail=f"{label} by {by}")
         uow.commit()
     return token
 
@@ -416,7 +416,9 @@ def revoke_token(app: App, name: str, token_id: int, *, by: str, channel: Channe
         if token is None or token.user_id != user.id:
             raise NotFound("token_id", f"用户名“{name}”名下没有编号为{token_id}的接口令牌")
         token.revoked_at = token.revoked_at or app.now()
-        _log(uow.session, app.now(), name, "token_revoked", channel, detail=f"{token_id} by {by}")
+        log_event(
+            uow.session, app.now(), name, "token_revoked", channel, detail=f"{token_id} by {by}"
+        )
         uow.commit()
 
 
@@ -432,7 +434,11 @@ def token_identity(app: App, token: str | None) -> Identity:
         row = uow.session.execute(
             select(ApiToken, User)
             .join(User, User.id == ApiToken.user_id)
-            .where(ApiToken.token_sha256 == _sha256(token), ApiToken.revoked_at.is_(None))
+            .where(
+                ApiToken.token_sha256 == _sha256(token),
+                ApiToken.revoked_at.is_(None),
+                ApiToken.scope == "api",
+            )
         ).unique().one_or_none()  # fmt: skip
         if row is None or row[1].locked_at is not None:
             raise NotSignedIn("接口令牌无效、已撤销或账户已锁定", "invalid_token")
@@ -443,6 +449,55 @@ def token_identity(app: App, token: str | None) -> Identity:
             api_token.last_used_at = now
             uow.commit()
         return _identity(user, Channel.API)
+
+
+FEED_TOKEN_PREFIX = "dcal_"
+FEED_LABEL = "日历订阅"
+
+
+def create_feed_token(app: App, name: str, *, channel: Channel) -> str:
+    """A new token for ``name``'s calendar feed (read-only: it opens nothing else); the
+    user's earlier feed tokens are revoked. The text is shown once and never stored."""
+    token = FEED_TOKEN_PREFIX + secrets.token_urlsafe(32)
+    with app.uow() as uow:
+        session, now = uow.session, app.now()
+        user = _required(session, name)
+        for old in session.scalars(
+            select(ApiToken).where(
+                ApiToken.user_id == user.id, ApiToken.scope == "feed", ApiToken.revoked_at.is_(None)
+            )
+        ):
+            old.revoked_at = now
+        session.add(
+            ApiToken(token_sha256=_sha256(token), user_id=user.id, label=FEED_LABEL,
+                     scope="feed", created_at=now)
+        )  # fmt: skip
+        log_event(session, now, name, "feed_token_created", channel)
+        uow.commit()
+    return token
+
+
+def feed_owner(app: App, token: str | None) -> str:
+    """The user whose calendar-feed token this is.
+
+    Raises:
+        NotSignedIn: no token, an unknown or revoked one, or a locked account.
+    """
+    if not token or not token.startswith(FEED_TOKEN_PREFIX) or len(token) > 100:
+        raise NotSignedIn("订阅地址无效：请在“预警”页重新生成", "invalid_token")
+    with app.uow() as uow:
+        user = uow.session.scalars(
+            select(User)
+            .join(ApiToken, ApiToken.user_id == User.id)
+            .where(
+                ApiToken.token_sha256 == _sha256(token),
+                ApiToken.revoked_at.is_(None),
+                ApiToken.scope == "feed",
+            )
+        ).unique().one_or_none()  # fmt: skip
+        if user is None or user.locked_at is not None:
+            raise NotSignedIn("订阅地址无效、已撤销或账户已锁定", "invalid_token")
+        return user.name
 
 
 # -- the sign-in log ---------------------------------------------------------------------

@@ -35,6 +35,7 @@ from disclosure.services.auth import Via, check_password_rules, hash_password
 from disclosure.services.letters import LetterInput, LetterRequest, last_party, month_rank
 from disclosure.services.letters import issue as issue_letter
 from disclosure.services.letters import preview as preview_letter
+from disclosure.services.notifications import notify
 from disclosure.services.unit_of_work import App
 from disclosure.workflow.application import Application, mask_id, validate_application
 from disclosure.workflow.calendar import cn_date
@@ -53,8 +54,8 @@ from disclosure.workflow.states import (
     State,
     parse_state,
 )
-from disclosure.workflow.text import clean_text, printable
-from disclosure.workflow.triggers import TRIGGERS_BY_NAME
+from disclosure.workflow.text import clean_email, clean_text, printable
+from disclosure.workflow.triggers import CONTACT_METHODS, TRIGGERS_BY_NAME, Trigger
 
 # -- users -------------------------------------------------------------------------------
 
@@ -71,10 +72,12 @@ def add_user(
     agencies: list[str] | None = None,
     all_agencies: bool = False,
     password: str | None = None,
+    email: str | None = None,
 ) -> None:
     """Add a user who works for ``agencies`` (codes; by default the only agency there is),
     or, for the county's supervisors, auditors and administrators, for every agency
-    (``all_agencies``). Without ``password`` the user cannot sign in until one is set."""
+    (``all_agencies``). Without ``password`` the user cannot sign in until one is set;
+    without ``email`` the user gets no daily digest."""
     if not isinstance(name, str) or not _USER_NAME.fullmatch(name):
         raise RuleViolation("name", "format", "用户名须为1至40个英文字母、数字或 _ . -")
     display_name = clean_text(display_name, "display_name", "姓名", 60)
@@ -85,6 +88,7 @@ def add_user(
         raise RuleViolation(
             "role", "one_of", f"角色“{printable(str(role))}”无效，可选：{options}"
         ) from None
+    email = clean_email(email)
     password_hash = None
     if password is not None:
         password_hash = hash_password(check_password_rules(password, name))
@@ -100,14 +104,15 @@ def add_user(
                 display_name=display_name or name,
                 created_at=app.now(),
                 all_agencies=all_agencies,
-                agencies=_agencies_named(uow.session, agencies, all_agencies),
+                agencies=agencies_named(uow.session, agencies, all_agencies),
                 password_hash=password_hash,
+                email=email,
             )
         )
         uow.commit()
 
 
-def _agencies_named(session: Session, codes: list[str] | None, county: bool) -> list[Agency]:
+def agencies_named(session: Session, codes: list[str] | None, county: bool) -> list[Agency]:
     """The agencies ``codes`` name; none for a county user; else the platform's only one."""
     if codes:
         return [agency_by_code(session, code) for code in codes]
@@ -154,16 +159,16 @@ def user_required(
     return user
 
 
-def _acting_user(session: Session, name: str | None) -> User:
+def acting_user(session: Session, name: str | None) -> User:
     return user_required(session, name)
 
 
 def _actor(session: Session, name: str | None) -> Actor:
-    user = _acting_user(session, name)
+    user = acting_user(session, name)
     return Actor(user.name, Role(user.role))
 
 
-def _viewer(session: Session, name: str | None) -> User | None:
+def viewer_of(session: Session, name: str | None) -> User | None:
     """The user a read is for (None: the operator at the server, who sees every agency)."""
     if name is None:
         return None
@@ -262,7 +267,7 @@ def register(
     application = validate_application(data, today)
     with app.uow() as uow:
         session = uow.session
-        user = _acting_user(session, actor_name)
+        user = acting_user(session, actor_name)
         actor = Actor(user.name, Role(user.role))
         if actor.role is Role.AUDITOR:
             raise PermissionDenied("role_not_allowed", "审计监督人员只能查阅，不能登记申请")
@@ -292,6 +297,8 @@ def register(
             received_on=application.received_on,
             registered_at=app.now(),
             registered_by=actor.name,
+            # The clerk who registers it handles it until a supervisor assigns someone else.
+            assignee=actor.name if actor.role is Role.CLERK else None,
             state=facts.state.value,
             is_demo=is_demo,
             last_action_on=application.received_on,
@@ -427,6 +434,7 @@ def act(
                 "请刷新后重试",
                 field="expected_version",
             )
+        told = _told(trigger, case)
         facts = _facts(case)
         if "month_rank" in trigger.needs:
             facts = replace(facts, month_rank=month_rank(session, case))
@@ -435,8 +443,25 @@ def act(
             app.settings.rules, _policy(app, case),
         )  # fmt: skip
         letters = _apply(session, case, facts, step, command, who, app, via)
+        if told is not None and told != who.name:
+            notify(session, told, trigger.name, case.id, command.reason, by=who.name, at=app.now())
         uow.commit()
         return Change(case_id, step, case.version, letters, _fee_view(case) if step.fee else None)
+
+
+def _told(trigger: Trigger, case: Case) -> str | None:
+    """Who the trigger notifies on this case.
+
+    Raises:
+        RuleViolation: the trigger notifies the responsible clerk and there is none yet.
+    """
+    if trigger.notifies != "assignee":
+        return None
+    if case.assignee is None:
+        raise RuleViolation(
+            "assignee", "not_assigned", f"本案尚未分派承办人，无人可“{trigger.label}”，请先分派"
+        )
+    return case.assignee
 
 
 def _limits_before(app: App, facts: CaseFacts) -> Limits:
@@ -695,7 +720,7 @@ def _user_and_case(session: Session, user_name: str | None, case_id: int) -> tup
     return user, case
 
 
-def _load(session: Session, case_id: int) -> Case:
+def load_case(session: Session, case_id: int) -> Case:
     # One statement for the row and its clock events: a consistent snapshot even where
     # each statement sees the latest commit (SQLite outside a write, READ COMMITTED).
     case = session.get(Case, case_id, options=[joinedload(Case.clock_events)])
@@ -732,6 +757,40 @@ class CaseView:
     fee: FeeView | None = None
     reply: ReplyTiming | None = None
     duplicate_of: int | None = None
+    assignee: str | None = None
+    contacts: tuple[ContactView, ...] = ()
+
+
+@dataclass(frozen=True)
+class ContactView:
+    """One contact with the applicant (联系记录), as the trail recorded it."""
+
+    on: date
+    method: str
+    by: str
+    summary: str
+    recorded_at: datetime
+
+    @property
+    def method_label(self) -> str:
+        return CONTACT_METHODS.get(self.method, self.method)
+
+
+def _contacts(trail: list[TrailEntry]) -> tuple[ContactView, ...]:
+    found = []
+    for entry in trail:
+        if entry.trigger == "record_contact":
+            payload = json.loads(entry.payload)
+            found.append(
+                ContactView(
+                    date.fromisoformat(payload["on"]),
+                    str(payload.get("contact_method") or ""),
+                    entry.actor,
+                    str(payload.get("summary") or ""),
+                    entry.at,
+                )  # fmt: skip
+            )
+    return tuple(found)
 
 
 @dataclass(frozen=True)
@@ -810,8 +869,8 @@ def get_case(app: App, case_id: int, *, viewer: str | None = None) -> CaseView:
     """
     with app.uow() as uow:
         session = uow.session
-        user = _viewer(session, viewer)
-        case = _load(session, case_id)
+        user = viewer_of(session, viewer)
+        case = load_case(session, case_id)
         if user is not None:
             check_agency(user, case.agency_id, "查看该案件")
         facts = _facts(case)
@@ -864,6 +923,8 @@ def get_case(app: App, case_id: int, *, viewer: str | None = None) -> CaseView:
             fee=_fee_view(case),
             reply=_reply_timing(app, case, limits),
             duplicate_of=case.duplicate_of,
+            assignee=case.assignee,
+            contacts=_contacts(trail),
         )
 
 
@@ -877,6 +938,8 @@ class CaseSummary:
     reply_due: date | None
     provisional: bool
     working_days_left: int | None
+    #: The responsible clerk (承办人), if assigned.
+    assignee: str | None = None
 
 
 def _cases_query(
@@ -925,7 +988,7 @@ def list_cases(
     if offset < 0:
         raise RuleViolation("offset", "range", f"起始位置不能为负数，实为{offset}")
     with app.uow() as uow:
-        agencies = scope(uow.session, _viewer(uow.session, viewer), agency)
+        agencies = scope(uow.session, viewer_of(uow.session, viewer), agency)
         query = _cases_query(app, today, state, due_within, overdue, agencies).order_by(
             Case.reply_due.is_(None), Case.reply_due, Case.id
         )
@@ -933,7 +996,7 @@ def list_cases(
             query = query.offset(offset)
         if limit is not None:
             query = query.limit(limit)
-        return [_summary(case, today, app) for case in uow.session.scalars(query)]
+        return [summary_of(case, today, app) for case in uow.session.scalars(query)]
 
 
 def count_cases(
@@ -948,12 +1011,12 @@ def count_cases(
 ) -> int:
     """How many cases ``list_cases`` would list without a limit."""
     with app.uow() as uow:
-        agencies = scope(uow.session, _viewer(uow.session, viewer), agency)
+        agencies = scope(uow.session, viewer_of(uow.session, viewer), agency)
         query = _cases_query(app, today, state, due_within, overdue, agencies)
         return int(uow.session.scalar(select(func.count()).select_from(query.subquery())) or 0)
 
 
-def _summary(case: Case, today: date, app: App) -> CaseSummary:
+def summary_of(case: Case, today: date, app: App) -> CaseSummary:
     left = None
     if case.reply_due is not None and State(case.state) in OPEN_STATES:
         left = app.settings.calendar.working_days_between(today, case.reply_due)
@@ -966,6 +1029,7 @@ def _summary(case: Case, today: date, app: App) -> CaseSummary:
         case.reply_due,
         case.limits_provisional,
         left,
+        case.assignee,
     )
 
 
@@ -987,7 +1051,7 @@ def overview(
     """The supervisor's view of the agencies ``viewer`` works for (the county's: all of
     them), or of the one ``agency`` names."""
     with app.uow() as uow:
-        agencies = scope(uow.session, _viewer(uow.session, viewer), agency)
+        agencies = scope(uow.session, viewer_of(uow.session, viewer), agency)
         query = select(Case.state, func.count()).group_by(Case.state)
         if agencies is not None:
             query = query.where(Case.agency_id.in_(sorted(agencies)))

@@ -21,7 +21,7 @@ from disclosure.errors import DisclosureError, RuleViolation
 from disclosure.input_files import loads_json
 from disclosure.workflow.application import parse_date
 from disclosure.workflow.calendar import WorkingCalendar
-from disclosure.workflow.deadlines import ClockEvent, ClockKind, compute_limits
+from disclosure.workflow.deadlines import ClockEvent, ClockKind, Limits, compute_limits
 from disclosure.workflow.rules import RuleSet
 from disclosure.workflow.text import printable
 
@@ -60,8 +60,8 @@ def _event(raw: object, field: str) -> ClockEvent:
     return ClockEvent(kind, on, days, until)
 
 
-def compute_item(item: object, cal: WorkingCalendar, rules: RuleSet) -> dict[str, Any]:
-    """The reply limit of one item.
+def limits_of(item: object, cal: WorkingCalendar, rules: RuleSet) -> Limits:
+    """Every limit of one item (received date and events), as the engine computes them.
 
     Raises:
         DisclosureError: the item is malformed or its events break a rule of the law.
@@ -79,7 +79,16 @@ def compute_item(item: object, cal: WorkingCalendar, rules: RuleSet) -> dict[str
             "events", "max_events", f"每项最多{MAX_EVENTS}个事件，实为{len(raw_events)}个"
         )
     events = [_event(raw, f"events[{i}]") for i, raw in enumerate(raw_events)]
-    reply = compute_limits(cal, received, events, rules).reply
+    return compute_limits(cal, received, events, rules)
+
+
+def compute_item(item: object, cal: WorkingCalendar, rules: RuleSet) -> dict[str, Any]:
+    """The reply limit of one item.
+
+    Raises:
+        DisclosureError: the item is malformed or its events break a rule of the law.
+    """
+    reply = limits_of(item, cal, rules).reply
     if reply is None:  # a correction is awaited: no reply limit runs
         return {"due": None, "provisional": False}
     return {"due": reply.due.isoformat(), "provisional": reply.provisional}

@@ -103,7 +103,17 @@ def _wants_json(request: Request) -> bool:
 def create_app(service: App, *, with_scheduler: bool = False) -> FastAPI:
     """The web application on ``service`` (its settings, database and clock); with
     ``with_scheduler`` the time-limit scan runs in this process while the app is up."""
-    from disclosure.web.routes import alerts, api, approvals, audit, cases, pages
+    from disclosure.web.routes import (
+        admin,
+        alerts,
+        api,
+        approvals,
+        audit,
+        calculator,
+        cases,
+        notifications,
+        pages,
+    )
 
     @asynccontextmanager
     async def lifespan(_web: FastAPI) -> AsyncIterator[None]:
@@ -138,6 +148,9 @@ def create_app(service: App, *, with_scheduler: bool = False) -> FastAPI:
     web.include_router(audit.router)
     web.include_router(approvals.router)
     web.include_router(alerts.router)
+    web.include_router(calculator.router)
+    web.include_router(notifications.router)
+    web.include_router(admin.router)
     web.include_router(api.router, prefix=API_PREFIX)
 
     @web.exception_handler(SignInRequired)

@@ -6,7 +6,7 @@ Keys are stable English names; dates are ISO 8601; identity numbers are masked.
 from __future__ import annotations
 
 import json
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -15,6 +15,7 @@ from pydantic import BaseModel, Field
 from disclosure.services.auth import Identity
 from disclosure.services.cases import CaseSummary, CaseView, Change
 from disclosure.services.letters import LetterView
+from disclosure.workflow.deadlines import Limit
 
 
 class ErrorOut(BaseModel):
@@ -83,6 +84,13 @@ class LetterOut(BaseModel):
     sha256: str
 
 
+class ContactOut(BaseModel):
+    on: date
+    method: str
+    by: str
+    summary: str
+
+
 class CaseOut(BaseModel):
     id: int
     state: str
@@ -99,6 +107,8 @@ class CaseOut(BaseModel):
     approved_by: str | None
     paused: bool
     duplicate_of: int | None
+    assignee: str | None = Field(description="承办人（用户名）")
+    contacts: list[ContactOut] = Field(description="与申请人的联系记录")
     limits: list[LimitOut]
     fee: FeeOut | None
     trail: list[TrailOut]
@@ -123,6 +133,11 @@ class ChangeOut(BaseModel):
     to_state: str
     version: int
     letters: list[IssuedOut]
+
+
+def utc(moment: datetime) -> datetime:
+    """An instant with its offset (SQLite hands stored UTC back without one)."""
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
 
 def me_out(identity: Identity) -> MeOut:
@@ -177,16 +192,11 @@ def case_out(view: CaseView, letters: list[LetterView], triggers: list[str]) -> 
         approved_by=view.approved_by,
         paused=view.paused,
         duplicate_of=view.duplicate_of,
-        limits=[
-            LimitOut(
-                key=x.key,
-                label=x.label,
-                due=x.due,
-                provisional=x.provisional,
-                explanation=x.explanation,
-            )
-            for x in view.limits
+        assignee=view.assignee,
+        contacts=[
+            ContactOut(on=c.on, method=c.method, by=c.by, summary=c.summary) for c in view.contacts
         ],
+        limits=[limit_out(x) for x in view.limits],
         fee=None
         if fee is None
         else FeeOut(
@@ -195,7 +205,7 @@ def case_out(view: CaseView, letters: list[LetterView], triggers: list[str]) -> 
         trail=[
             TrailOut(
                 seq=e.seq,
-                at=e.at,
+                at=utc(e.at),
                 actor=e.actor,
                 actor_role=e.actor_role,
                 trigger=e.trigger,
@@ -220,4 +230,51 @@ def change_out(change: Change) -> ChangeOut:
         to_state=step.after.value,
         version=change.version,
         letters=[IssuedOut(kind=x.kind, title=x.title, number=x.number) for x in change.letters],
+    )
+
+
+class AlertOut(BaseModel):
+    case_id: int
+    kind: str
+    label: str
+    limit_date: date
+    working_days_left: int
+    agency: str
+    proposed_step: str | None
+
+
+class DeadlineIn(BaseModel):
+    """A what-if: the received date and the clock events, as ``disclosure deadline`` reads."""
+
+    received: str = Field(description="收到申请日期 YYYY-MM-DD", max_length=40)
+    events: list[list[str | int]] = Field(
+        default_factory=list,
+        max_length=100,
+        description='计时事件：[类型, 日期] 或 ["extend", 日期, 天数] 或 ["custom_due", 日期, 另定日期]',
+    )
+
+
+class DeadlineOut(BaseModel):
+    limits: list[LimitOut]
+
+
+class ChainBreakOut(BaseModel):
+    case_id: int
+    seq: int
+    problem: str
+
+
+class VerifyOut(BaseModel):
+    checked: int
+    intact: bool
+    breaks: list[ChainBreakOut]
+
+
+def limit_out(limit: Limit) -> LimitOut:
+    return LimitOut(
+        key=limit.key,
+        label=limit.label,
+        due=limit.due,
+        provisional=limit.provisional,
+        explanation=limit.explanation,
     )

@@ -17,6 +17,7 @@ characters a person chose for a name are never rewritten.
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from typing import Literal
 
@@ -162,3 +163,33 @@ def _type_name(value: object) -> str:
     if isinstance(value, dict):
         return "对象"
     return type(value).__name__
+
+
+#: What a spreadsheet would run as a formula when a cell starts with it.
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def spreadsheet_safe(text: str) -> str:
+    """``text`` for a CSV cell: one that would start a formula gets a leading ``'`` (an
+    applicant's name is data, never a formula)."""
+    return f"'{text}" if text.startswith(_FORMULA_START) else text
+
+
+#: An address a mail server accepts: no spaces, quotes or angle brackets (no header tricks).
+_EMAIL = re.compile(r"[A-Za-z0-9._%+\-]{1,64}@[A-Za-z0-9\-]+(\.[A-Za-z0-9\-]+)*\.[A-Za-z]{2,}")
+
+
+def clean_email(value: object, field: str = "email") -> str | None:
+    """An e-mail address, trimmed; blank is None.
+
+    Raises:
+        RuleViolation: not a plain address of at most 254 characters.
+    """
+    text = clean_text(value, field, "电子邮箱", 254)
+    if not text:
+        return None
+    if not _EMAIL.fullmatch(text):
+        raise RuleViolation(
+            field, "format", f"电子邮箱“{printable(text)}”格式无效，例如 wang@example.gov.cn"
+        )
+    return text

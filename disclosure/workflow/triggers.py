@@ -44,6 +44,9 @@ OUTCOMES_HELP = "答复类型：" + " / ".join(f"{o.code}={o.label}" for o in OU
 #: A consulted third party's possible answers (Art. 32).
 OPINIONS = {"agree": "同意公开", "object": "不同意公开"}
 
+#: How staff reached the applicant (the seed: 主动与申请人联系沟通).
+CONTACT_METHODS = {"phone": "电话", "visit": "当面", "letter": "信函", "email": "电子邮件"}
+
 
 class Firing:
     """One trigger being fired: what the guards read and what the effects build.
@@ -117,6 +120,7 @@ class Trigger:
         draft: a letter rendered now and kept for approval, without a 文号.
         recorded: input fields written to the audit trail as given.
         needs: facts the service must supply beyond the case row (``month_rank``).
+        notifies: who is told of it in the app (``"assignee"``: the case's 承办人).
     """
 
     name: str
@@ -132,6 +136,7 @@ class Trigger:
     draft: LetterType | None = None
     recorded: tuple[str, ...] = ()
     needs: frozenset[str] = frozenset()
+    notifies: str | None = None
 
     @property
     def input(self) -> type[TriggerInput]:
@@ -267,10 +272,13 @@ def _fee_due(m: Firing) -> None:
     m.fee = fee
 
 
-def _opinion_given(m: Firing) -> None:
-    if m.value("opinion") not in OPINIONS:
-        options = "、".join(f"{code}（{label}）" for code, label in OPINIONS.items())
-        raise _violation("opinion", "one_of", f"第三方意见：须写明 {options}（第三十二条）")
+def _one_of(field_name: str, choices: Mapping[str, str], what: str) -> Guard:
+    def guard(m: Firing) -> None:
+        if m.value(field_name) not in choices:
+            options = "、".join(f"{code}（{label}）" for code, label in choices.items())
+            raise _violation(field_name, "one_of", f"{what}：须写明 {options}")
+
+    return guard
 
 
 def _outcome_valid(m: Firing) -> None:
@@ -403,7 +411,7 @@ TRIGGERS: tuple[Trigger, ...] = (
                 "第三方意见", 20, help="第三方意见：agree 同意公开 / object 不同意公开",
                 choices=OPINIONS,
             )
-        }, guards=(_opinion_given,),
+        }, guards=(_one_of("opinion", OPINIONS, "第三方意见（第三十二条）"),),
         recorded=("opinion",),
     ),
     Trigger(
@@ -520,6 +528,27 @@ TRIGGERS: tuple[Trigger, ...] = (
         recorded=("receiver", "method"),
     ),
     Trigger("archive", "归档", (S.REPLIED, S.WITHDRAWN, S.ABANDONED), S.ARCHIVED, _CLERKS),
+    # 主动与申请人联系沟通 (the seed): each contact is kept on the case, dated and signed.
+    Trigger(
+        "record_contact", "登记联系记录", tuple(s for s in State if s is not S.ARCHIVED), None,
+        _CLERKS,
+        fields={
+            "contact_method": text_field(
+                "联系方式", 20, help="联系方式：phone 电话 / visit 当面 / letter 信函 / email 电子邮件",
+                choices=CONTACT_METHODS, required=True,
+            ),
+            "summary": text_field(
+                "联系摘要", 500, multiline=True, help="沟通了什么、申请人的意见", required=True
+            ),
+        },
+        guards=(_one_of("contact_method", CONTACT_METHODS, "联系方式"),),
+        recorded=("contact_method", "summary"),
+    ),
+    # 催办: a supervisor presses the responsible clerk, who finds it among what needs them.
+    Trigger(
+        "urge", "催办", tuple(sorted(OPEN_STATES)), None, _SUPERVISORS,
+        guards=(_reason_required("催办须写明催办事项"),), notifies="assignee",
+    ),
 )  # fmt: skip
 del S
 

@@ -910,6 +910,8 @@ TRIGGER_BASELINE: dict[str, str] = {
     "opinion": "agree",
     "receiver": "张三",
     "method": "直接送达",
+    "contact_method": "phone",
+    "summary": "电话告知申请人受理情况",
 }
 
 
@@ -969,6 +971,7 @@ def baseline(h: Harness, command: CommandSpec) -> dict[str, str | list[str] | No
                 ("user token", "label"): "档案系统对接",
                 ("user revoke-token", "token_id"): "1",  # setup() gives alice token 1
                 ("user password", "password_stdin"): "1",  # invoke() feeds stdin a password
+                ("user email", "email"): "wang@example.gov.cn",
             }.get((name, p.name))
             if value is None and command.path[0] == "user" and p.name == "name":
                 value = "alice"

@@ -398,3 +398,27 @@ def test_an_interrupted_write_leaves_no_partial_file(tmp_path: Path) -> None:
     assert list(tmp_path.iterdir()) == []
     write_private(target, b"%PDF-1.7")
     assert [p.name for p in tmp_path.iterdir()] == ["letter.pdf"]
+
+
+def test_contacts_urges_and_the_digest_from_the_cli(sqlite_cli: Cli) -> None:
+    for name, role in (("alice", "clerk"), ("bob", "supervisor")):
+        sqlite_cli("user", "add", name, "--role", role)
+    case_id = _register(sqlite_cli, "2026-11-20")
+    sqlite_cli("case", "record-contact", str(case_id), "--as", "alice", "--on", "2026-11-23",
+               "--contact-method", "phone", "--summary", "电话告知受理情况")  # fmt: skip
+    refused = sqlite_cli("case", "record-contact", str(case_id), "--as", "alice",
+                         "--contact-method", "fax", "--summary", "传真", expect=2)  # fmt: skip
+    assert "--contact-method" in refused.stderr and "联系方式" in refused.stderr
+    sqlite_cli("case", "urge", str(case_id), "--as", "bob", "--reason", "请尽快答复")
+    shown = sqlite_cli("case", "show", str(case_id), "--format", "json").stdout
+    assert [step["trigger"] for step in json.loads(shown)["trail"]][-2:] == [
+        "record_contact", "urge",
+    ]  # fmt: skip
+    bad = sqlite_cli("user", "email", "alice", "--email", "wang at example", expect=2)
+    assert "电子邮箱" in bad.stderr
+    assert "用户名" in sqlite_cli("user", "email", "nobody", "--email", "a@b.cn", expect=2).stderr
+    sqlite_cli("user", "email", "alice", "--email", "wang@example.gov.cn")
+    preview = sqlite_cli("scheduler", "digest", "--dry-run").stdout
+    assert "发给 alice" in preview and "请尽快答复" in preview and "共1人" in preview
+    off = sqlite_cli("scheduler", "digest").stdout
+    assert "未配置发信服务器" in off

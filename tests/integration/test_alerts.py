@@ -337,3 +337,27 @@ def test_a_clerk_sees_the_reply_alerts_of_the_cases_they_handle(app: App) -> Non
     assert seen("bob", role="clerk") == set()  # narrowing is allowed; bob handles nothing
     with pytest.raises(PermissionDenied):
         seen("alice", role="supervisor")
+
+
+def test_the_header_count_is_the_length_of_the_list(app: App) -> None:
+    """``count_open_alerts`` counts exactly what ``open_alerts`` lists, user by user, with
+    another agency's alerts out of a clerk's reach."""
+    from disclosure.services.agencies import add_agency
+    from disclosure.services.alerts import count_open_alerts
+    from disclosure.services.demo import DEMO_AGENCIES
+
+    add_agency(app, DEMO_AGENCIES[0])
+    code = DEMO_AGENCIES[0]["code"]
+    cases.add_user(app, "erin", "clerk", "郑红", agencies=[code])
+    cases.register(app, application(received_on="2026-09-01"), "alice", TODAY)
+    handed_over = cases.register(app, application(received_on="2026-09-02"), "alice", TODAY)
+    act(app, handed_over, "review", "carol", "2026-11-24")
+    cases.register(app, application(received_on="2026-11-02"), "carol", TODAY)
+    cases.register(app, application(received_on="2026-09-03"), "erin", TODAY, agency=code)
+    scan(app, TODAY)
+    for user in ("alice", "carol", "bob", "dan", "erin"):
+        with app.uow() as uow:
+            listed = open_alerts(uow.session, app.settings, TODAY, user=user)
+            assert count_open_alerts(uow.session, user=user) == len(listed), user
+    with app.uow() as uow:
+        assert count_open_alerts(uow.session, user="erin") >= 1

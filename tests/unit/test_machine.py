@@ -463,7 +463,13 @@ def test_auditor_cannot_fire_any_trigger(trigger: str, state: State) -> None:
 
 def test_clerk_may_not_fire_supervisor_triggers() -> None:
     supervisor_only = [s for s in TRIGGERS if Role.CLERK not in s.roles]
-    assert {s.name for s in supervisor_only} == {"extend", "set_due", "return_draft", "approve"}
+    assert {s.name for s in supervisor_only} == {
+        "extend",
+        "set_due",
+        "return_draft",
+        "approve",
+        "urge",
+    }
 
 
 # --- illegal and unknown triggers ---------------------------------------------------------------

@@ -4,10 +4,14 @@ and a signed-in ``TestClient`` per user (each with its own cookie jar)."""
 from __future__ import annotations
 
 import re
+import threading
 from collections.abc import Callable, Iterator
 from datetime import date
+from pathlib import Path
 
 import pytest
+import uvicorn
+from playwright.sync_api import Browser, sync_playwright
 from starlette.testclient import TestClient
 
 from disclosure.services import auth, cases
@@ -72,3 +76,40 @@ def client_for(service: App) -> Iterator[Callable[[str | None], TestClient]]:
 def case_id(service: App) -> int:
     """A registered case of the first agency (received 2026-11-20)."""
     return cases.register(service, application(received_on="2026-11-20"), "alice", TODAY)
+
+
+CHROMIUM = Path("/usr/bin/chromium")
+SHOTS = Path(__file__).resolve().parents[2] / "build" / "screenshots"
+SCREENS = ((1366, 768), (1920, 1080))
+#: Chromium's own calls home are refused on these machines: switch them off.
+CHROMIUM_ARGS = [
+    "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync", "--lang=zh-CN",
+]  # fmt: skip
+
+
+@pytest.fixture
+def server(service: App) -> Iterator[str]:
+    """The web application on a free port of 127.0.0.1, in a thread of this process."""
+    cases.add_user(service, "frank", "supervisor", "吴刚", password="frank-secret-2026")
+    config = uvicorn.Config(create_app(service), host="127.0.0.1", port=0, log_level="warning")
+    running = uvicorn.Server(config)
+    thread = threading.Thread(target=running.run, daemon=True)
+    thread.start()
+    for _ in range(200):
+        if running.started:
+            break
+        threading.Event().wait(0.05)
+    port = running.servers[0].sockets[0].getsockname()[1]
+    yield f"http://127.0.0.1:{port}"
+    running.should_exit = True
+    thread.join(timeout=10)
+
+
+@pytest.fixture
+def browser() -> Iterator[Browser]:
+    assert CHROMIUM.exists(), "make test installs Debian's chromium"
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield launched
+        launched.close()

@@ -8,54 +8,11 @@ page is saved as a screenshot at 1366×768 and 1920×1080 under ``build/screensh
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
-import uvicorn
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Browser, Page, expect
 
-from disclosure.services import cases
-from disclosure.services.unit_of_work import App
-from disclosure.web.app import create_app
-from tests.web.conftest import PASSWORDS
-
-CHROMIUM = Path("/usr/bin/chromium")
-SHOTS = Path(__file__).resolve().parents[2] / "build" / "screenshots"
-SCREENS = ((1366, 768), (1920, 1080))
-#: Chromium's own calls home are refused on these machines: switch them off.
-CHROMIUM_ARGS = [
-    "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
-]  # fmt: skip
-
-
-@pytest.fixture
-def server(service: App) -> Iterator[str]:
-    """The web application on a free port of 127.0.0.1, in a thread of this process."""
-    cases.add_user(service, "frank", "supervisor", "吴刚", password="frank-secret-2026")
-    config = uvicorn.Config(create_app(service), host="127.0.0.1", port=0, log_level="warning")
-    running = uvicorn.Server(config)
-    thread = threading.Thread(target=running.run, daemon=True)
-    thread.start()
-    for _ in range(200):
-        if running.started:
-            break
-        threading.Event().wait(0.05)
-    port = running.servers[0].sockets[0].getsockname()[1]
-    yield f"http://127.0.0.1:{port}"
-    running.should_exit = True
-    thread.join(timeout=10)
-
-
-@pytest.fixture
-def browser() -> Iterator[Browser]:
-    assert CHROMIUM.exists(), "make test installs Debian's chromium"
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        yield launched
-        launched.close()
+from tests.web.conftest import PASSWORDS, SCREENS, SHOTS
 
 
 class Journey:

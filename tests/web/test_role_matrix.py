@@ -25,13 +25,40 @@ API_WRITE = {None: 401, "alice": 200, "bob": 200, "dan": 403, "root": 403}
 
 #: (method, path with {case}, body kind, expected status by role)
 PAGE_ROUTES: list[tuple[str, str, str, dict[str | None, int]]] = [
-    ("GET", "/", "", {None: 303, "alice": 200, "bob": 200, "dan": 200, "root": 200}),
+    ("GET", "/", "", {None: 303, "alice": 200, "bob": 200, "dan": 200, "root": 303}),
     ("GET", "/cases/new", "", {None: 303, "alice": 200, "bob": 200, "dan": 403, "root": 403}),
     ("POST", "/cases", "form", {None: 303, "alice": 400, "bob": 400, "dan": 403, "root": 403}),
     ("GET", "/cases/{case}", "", READ),
     ("POST", "/cases/{case}/actions/review", "form", WRITE_PAGE),
     ("GET", "/cases/{case}/letters/receipt.html", "", READ),
     ("GET", "/cases/{case}/letters/receipt.pdf", "", READ),
+    ("GET", "/cases/{case}/draft.html", "", {**READ, "alice": 404, "bob": 404, "dan": 404}),
+    ("GET", "/alerts", "", READ),
+    ("GET", "/calculator?received=2026-11-20", "", READ),
+    ("GET", "/approvals", "", {None: 303, "alice": 403, "bob": 200, "dan": 403, "root": 403}),
+    ("GET", "/audit", "", {None: 303, "alice": 403, "bob": 200, "dan": 200, "root": 403}),
+    ("GET", "/audit/verify", "", {None: 303, "alice": 403, "bob": 200, "dan": 200, "root": 403}),
+    (
+        "GET",
+        "/audit/cases/{case}/verify",
+        "",
+        {None: 303, "alice": 403, "bob": 200, "dan": 200, "root": 403},
+    ),
+    ("GET", "/notifications", "", READ),
+    ("POST", "/notifications/read", "form", WRITE_PAGE),
+    (
+        "POST",
+        "/alerts/feed-token",
+        "form",
+        {None: 303, "alice": 200, "bob": 200, "dan": 403, "root": 403},
+    ),
+    ("GET", "/alerts/feed.ics", "", {None: 401, "alice": 401, "bob": 401, "dan": 401, "root": 401}),
+    (
+        "POST",
+        "/cases/{case}/actions/record_contact",
+        "form",
+        {None: 303, "alice": 400, "bob": 400, "dan": 403, "root": 403},
+    ),
     ("POST", "/logout", "form", {None: 303, "alice": 303, "bob": 303, "dan": 303, "root": 303}),
 ]
 API_ROUTES: list[tuple[str, str, str, dict[str | None, int]]] = [
@@ -47,6 +74,25 @@ API_ROUTES: list[tuple[str, str, str, dict[str | None, int]]] = [
     ("GET", "/api/v1/cases/{case}/letters", "", API_READ),
     ("GET", "/api/v1/cases/{case}/letters/receipt.docx", "", API_READ),
     ("POST", "/api/v1/cases/{case}/review", "json", API_WRITE),
+    (
+        "POST",
+        "/api/v1/cases/{case}/record_contact",
+        "contact",
+        {None: 401, "alice": 200, "bob": 200, "dan": 403, "root": 403},
+    ),
+    ("GET", "/api/v1/alerts", "", API_READ),
+    (
+        "POST",
+        "/api/v1/deadline",
+        "deadline",
+        {None: 401, "alice": 200, "bob": 200, "dan": 200, "root": 200},
+    ),
+    (
+        "GET",
+        "/api/v1/audit/verify",
+        "",
+        {None: 401, "alice": 403, "bob": 200, "dan": 200, "root": 403},
+    ),
 ]
 
 
@@ -56,6 +102,10 @@ def _request(client: TestClient, method: str, path: str, body: str, headers: dic
         kwargs["data"] = {"csrf_token": getattr(client, "csrf", ""), "expected_version": "1"}
     elif body == "json":
         kwargs["json"] = {}
+    elif body == "contact":
+        kwargs["json"] = {"contact_method": "phone", "summary": "电话沟通"}
+    elif body == "deadline":
+        kwargs["json"] = {"received": "2026-11-20", "events": [["extend", "2026-11-23", 5]]}
     return client.request(method, path, **kwargs).status_code  # type: ignore[arg-type]
 
 

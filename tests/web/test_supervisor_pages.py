@@ -69,3 +69,28 @@ def test_an_auditor_verifies_a_trail_and_sees_tampering(
         "轨迹核验未通过" in tampered.text
         and f'案件 <a href="/cases/{case_id}">{case_id}</a>' in tampered.text
     )
+
+
+def test_the_calculator_shows_every_limit_and_the_month_grid(
+    client_for: Callable[[str | None], TestClient],
+) -> None:
+    client = client_for("alice")
+    page = client.get(
+        "/calculator",
+        params={
+            "received": "2026-09-28", "kind0": "consult_third_party", "on0": "2026-10-09",
+            "kind1": "third_party_replied", "on1": "2026-10-20",
+            "kind2": "extend", "on2": "2026-10-21", "extra2": "10",
+        },
+    )  # fmt: skip
+    assert page.status_code == 200
+    # the same function as the engine: the 2026 National Day holidays and 调休 count
+    assert "答复期限：2026-11-25" in page.text and "征求第三方意见暂停8个工作日" in page.text
+    assert "1<sup>休</sup>" in page.text and "10<sup>班</sup>" in page.text
+    refused = client.get(
+        "/calculator",
+        params={"received": "2026-09-28", "kind0": "extend", "on0": "2026-10-09", "extra0": "30"},
+    )
+    assert refused.status_code == 400 and "延长期限须为1至20个工作日" in refused.text
+    bad_date = client.get("/calculator", params={"received": "2026-13-45"})
+    assert bad_date.status_code == 400 and 'id="received-error"' in bad_date.text

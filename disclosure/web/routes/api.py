@@ -12,22 +12,30 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Body, Depends, Path, Query, Request
 from fastapi.responses import Response
 
-from disclosure.services import cases
+from disclosure.services import alerts, cases
 from disclosure.services import letters as letter_service
 from disclosure.services.auth import Identity
+from disclosure.services.deadline_file import limits_of
 from disclosure.web.auth import api_identity, api_roles, service
+from disclosure.web.routes.audit import verified
 from disclosure.web.routes.cases import letter_response
 from disclosure.web.schemas import (
+    AlertOut,
     CaseListOut,
     CaseOut,
+    ChainBreakOut,
     ChangeOut,
+    DeadlineIn,
+    DeadlineOut,
     ErrorOut,
     LetterOut,
     MeOut,
     RegisteredOut,
+    VerifyOut,
     case_out,
     change_out,
     letter_out,
+    limit_out,
     me_out,
     summary_out,
 )
@@ -143,6 +151,49 @@ def letter_file(
     fmt: Annotated[str, Path(pattern=r"^(pdf|docx|html)$")],
 ) -> Response:
     return letter_response(service(request), identity, case_id, kind, fmt)
+
+
+@router.get("/alerts", response_model=list[AlertOut], summary="未解除的期限提醒（按角色）")
+def alert_list(request: Request, identity: Reader) -> list[AlertOut]:
+    app = service(request)
+    listed = alerts.alert_list(app, app.settings.agency_today(), user=identity.name)
+    return [
+        AlertOut(
+            case_id=row.case_id,
+            kind=row.condition.key,
+            label=row.condition.label,
+            limit_date=row.limit_date,
+            working_days_left=row.working_days_left,
+            agency=row.agency,
+            proposed_step=row.condition.proposed_step,
+        )  # fmt: skip
+        for row in listed.rows
+    ]
+
+
+@router.post("/deadline", response_model=DeadlineOut, summary="期限计算（与案件办理同一函数）")
+def deadline(
+    request: Request,
+    identity: Annotated[Identity, Depends(api_identity)],
+    what_if: DeadlineIn,
+) -> DeadlineOut:
+    app = service(request)
+    limits = limits_of(what_if.model_dump(), app.settings.calendar, app.settings.rules)
+    return DeadlineOut(limits=[limit_out(x) for x in limits.all()])
+
+
+@router.get("/audit/verify", response_model=VerifyOut, summary="核验轨迹哈希链")
+def verify(
+    request: Request,
+    identity: Annotated[Identity, Depends(api_roles(Role.AUDITOR, Role.SUPERVISOR))],
+    case: Annotated[int | None, Query(ge=1, le=2**31 - 1, description="只核验这一件")] = None,
+) -> VerifyOut:
+    checked, breaks = verified(service(request), identity, case)
+    return VerifyOut(
+        checked=checked,
+        intact=not breaks,
+        breaks=[ChainBreakOut(case_id=b.case_id, seq=b.seq, problem=b.problem) for b in breaks],
+    )
 
 
 def _trigger_route(trigger: Trigger) -> None:

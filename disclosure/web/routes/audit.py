@@ -44,7 +44,7 @@ def audit_home(
     )
 
 
-def _verify(
+def verified(
     app: App, identity: Identity, case_id: int | None
 ) -> tuple[int, list[audit.ChainBreak]]:
     """The chain check of one case (after the agency check) or of every case the user sees."""
@@ -68,7 +68,7 @@ def verify(
 ) -> Response:
     """Recompute the hash chains and compare them with the rows; the result as a fragment
     (htmx) or as the audit page."""
-    checked, breaks = _verify(service(request), session.identity, case)
+    checked, breaks = verified(service(request), session.identity, case)
     result = {"case": case, "checked": checked, "breaks": breaks}
     if request.headers.get("HX-Request"):
         return render(request, "_verify_result.html.j2", {"result": result})

@@ -20,6 +20,7 @@ from disclosure.services import cases
 from disclosure.services import letters as letter_service
 from disclosure.services.auth import Identity, WebSessionView
 from disclosure.services.unit_of_work import App
+from disclosure.services.worklist import assignable_staff
 from disclosure.web.auth import page_roles, service, submitted_form
 from disclosure.web.forms import FormField, form_data, form_fields
 from disclosure.web.routes.pages import CASE_ROLES, render
@@ -101,6 +102,9 @@ def _case_page(
             "trail": [(entry, json.loads(entry.payload)) for entry in view.trail],
             "channel_labels": CHANNEL_LABELS,
             "has_draft": view.state in DRAFT_STATES,
+            "staff": assignable_staff(app, identity.name)
+            if identity.role is Role.SUPERVISOR
+            else [],
         },
         status,
     )

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import csv
+import io
 from typing import Annotated, Any
 from urllib.parse import urlsplit
 
@@ -9,9 +11,17 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 
-from disclosure.errors import NotSignedIn
-from disclosure.services import alerts, auth, cases
+from disclosure.errors import NotSignedIn, RuleViolation
+from disclosure.services import alerts, auth, notifications
 from disclosure.services.auth import WebSessionView
+from disclosure.services.worklist import (
+    EXPORT_MAX,
+    CaseFilter,
+    assign,
+    assignable_staff,
+    mine,
+    worklist,
+)
 from disclosure.web.auth import (
     CSRF_FIELD,
     LOGIN_CSRF_COOKIE,
@@ -24,12 +34,13 @@ from disclosure.web.auth import (
     submitted_form,
 )
 from disclosure.web.auth import new_login_token as _new_login_token
-from disclosure.workflow.states import Role, State
+from disclosure.workflow.application import CHANNEL_LABELS
+from disclosure.workflow.states import STATE_LABELS, Role, State
+from disclosure.workflow.text import spreadsheet_safe
 
 router = APIRouter(include_in_schema=False)
 
 CASE_ROLES = (Role.CLERK, Role.SUPERVISOR, Role.AUDITOR)
-PAGE_SIZE = 50
 
 
 def render(request: Request, name: str, context: dict[str, Any], status: int = 200) -> Response:
@@ -37,8 +48,12 @@ def render(request: Request, name: str, context: dict[str, Any], status: int = 2
     session = context.get("session")
     if isinstance(session, WebSessionView) and session.identity.role in CASE_ROLES:
         app = service(request)
-        listed = alerts.alert_list(app, app.settings.agency_today(), user=session.identity.name)
-        context = {**context, "alert_count": len(listed.rows)}
+        user = session.identity.name
+        context = {
+            **context,
+            "alert_count": alerts.alert_count(app, user=user),
+            "inbox_count": len(notifications.inbox(app, user)),
+        }
     tpl: Jinja2Templates = request.app.state.templates
     return tpl.TemplateResponse(request, name, context, status_code=status)
 
@@ -117,37 +132,99 @@ async def logout(
     return response
 
 
+#: The worklist's filter fields, as the query string names them.
+FILTER_FIELDS = (
+    "state", "received_from", "received_to", "due_from", "due_to", "applicant", "number",
+    "channel", "keyword",
+)  # fmt: skip
+
+
+def worklist_filter(request: Request, identity: Any) -> tuple[CaseFilter, dict[str, str], bool]:
+    """The filter a worklist request asks for, the values as typed, and whether it shows
+    only the user's own cases (a clerk's default)."""
+    query = request.query_params
+    typed = {name: query.get(name, "") for name in FILTER_FIELDS}
+    own = query.get("scope", "mine" if identity.role is Role.CLERK else "all") == "mine"
+    wanted = CaseFilter.parse(typed)
+    return (mine(wanted, identity.name) if own else wanted), typed, own
+
+
 @router.get("/")
 def home(
     request: Request,
     view: Annotated[WebSessionView, Depends(page_roles(*Role))],
-    state: Annotated[str | None, Query(max_length=30)] = None,
-    page: Annotated[int, Query(ge=1, le=100_000)] = 1,
+    after: Annotated[str | None, Query(max_length=40)] = None,
 ) -> Response:
     identity = view.identity
-    if identity.role is Role.ADMIN:
-        users = cases.list_users(service(request))
-        return render(request, "admin.html.j2", {"session": view, "users": users})
     app = service(request)
+    if identity.role is Role.ADMIN:
+        return RedirectResponse("/admin", status_code=303)  # 用户管理: routes/admin.py
     today = app.settings.agency_today()
-    chosen = state or None
-    listed = cases.list_cases(
-        app, today, state=chosen, viewer=identity.name,
-        limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE,
-    )  # fmt: skip
-    total = cases.count_cases(app, today, state=chosen, viewer=identity.name)
-    return render(
-        request,
-        "home.html.j2",
-        {
-            "session": view,
-            "cases": listed,
-            "total": total,
-            "page": page,
-            "pages": max(1, -(-total // PAGE_SIZE)),
-            "state": chosen,
-            "states": list(State),
-            "today": today,
-            "approaching": app.settings.approaching_days,
-        },
+    context: dict[str, Any] = {
+        "session": view, "today": today, "approaching": app.settings.approaching_days,
+        "states": list(State), "channels": {c.value: label for c, label in CHANNEL_LABELS.items()},
+        "after": after, "error": None, "page": None, "own": False, "typed": {},
+    }  # fmt: skip
+    try:
+        wanted, typed, own = worklist_filter(request, identity)
+        context.update(typed=typed, own=own)
+        context["page"] = worklist(app, today, wanted, viewer=identity.name, after=after)
+    except RuleViolation as refused:
+        context.update(
+            error=refused, typed={k: request.query_params.get(k, "") for k in FILTER_FIELDS}
+        )
+        return render(request, "home.html.j2", context, 400)
+    if identity.role is Role.SUPERVISOR:
+        context["staff"] = assignable_staff(app, identity.name)
+    return render(request, "home.html.j2", context)
+
+
+@router.get("/cases.csv")
+def export(
+    request: Request, view: Annotated[WebSessionView, Depends(page_roles(*CASE_ROLES))]
+) -> Response:
+    """The filtered worklist as CSV (UTF-8 with BOM, so that spreadsheet programs read the
+    Chinese), at most ``EXPORT_MAX`` rows."""
+    app = service(request)
+    wanted, _typed, _own = worklist_filter(request, view.identity)
+    page = worklist(
+        app, app.settings.agency_today(), wanted, viewer=view.identity.name, limit=EXPORT_MAX
     )
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(
+        ["案件编号", "状态", "申请人", "证件号码", "收到日期", "答复期限", "剩余工作日", "承办人"]
+    )
+    for c in page.cases:
+        writer.writerow([
+            c.id, STATE_LABELS[c.state], spreadsheet_safe(c.applicant_name), c.id_masked,
+            c.received_on.isoformat(), c.reply_due.isoformat() if c.reply_due else "",
+            "" if c.working_days_left is None else c.working_days_left, c.assignee or "",
+        ])  # fmt: skip
+    return Response(
+        "\ufeff" + out.getvalue(),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": 'attachment; filename="cases.csv"'},
+    )
+
+
+@router.post("/cases/assign")
+async def assign_cases(
+    request: Request,
+    view: Annotated[WebSessionView, Depends(page_roles(Role.SUPERVISOR))],
+) -> Response:
+    """Assign the ticked cases to one clerk (all or none), then back to the list."""
+    form = await submitted_form(request)
+    ids = [
+        int(v)
+        for v in form.getlist("case_ids")
+        if isinstance(v, str) and v.isdigit() and len(v) < 11
+    ]
+    assignee = form.get("assignee")
+    changed = assign(
+        service(request), ids, assignee if isinstance(assignee, str) else "",
+        actor=view.identity.name, via=view.identity.via,
+    )  # fmt: skip
+    back = _local(str(form.get("back") or "/"))
+    separator = "&" if "?" in back else "?"
+    return RedirectResponse(f"{back}{separator}assigned={changed}", status_code=303)
