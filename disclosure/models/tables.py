@@ -168,8 +168,8 @@ class Case(Base):
     __mapper_args__ = {"version_id_col": version, "version_id_generator": False}
     # The worklist reads pages in (reply_due, id) order, by state or not (0009).
     __table_args__ = (
-        Index("ix_cases_state_reply_due", "state", "reply_due", "id"),
-        Index("ix_cases_reply_due_id", "reply_due", "id"),
+        Index("ix_cases_agency_state_reply_due", "agency_id", "state", "reply_due", "id"),
+        Index("ix_cases_agency_reply_due", "agency_id", "reply_due", "id"),
     )
 
 

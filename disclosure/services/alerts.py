@@ -28,6 +28,7 @@ from disclosure.models.tables import (
     CalendarState,
     Case,
     SchedulerRun,
+    User,
 )
 from disclosure.services.agencies import scope
 from disclosure.services.cases import recompute_limits
@@ -290,7 +291,7 @@ def open_alerts(
     ]
 
 
-def count_open_alerts(session: Session, *, user: str) -> int:
+def count_open_alerts(session: Session, record: User) -> int:
     """How many alerts ``open_alerts`` lists for ``user`` in its own view, counted without
     listing them (the page header's figure on every page).
 
@@ -298,9 +299,6 @@ def count_open_alerts(session: Session, *, user: str) -> int:
     keeps as such) instead of joining every case of the agency: the open alerts are few,
     the cases many.
     """
-    from disclosure.services.cases import user_required
-
-    record = user_required(session, user, who="查看人", doing="查看提醒")
     agencies = scope(session, record, None)
     in_scope = Case.agency_id.in_(sorted(agencies)) if agencies is not None else true()
 
@@ -458,9 +456,3 @@ def calendar_feed(app: App, today: date, days: int = 60, *, viewer: str | None =
         session = uow.session
         agencies = scope(session, viewer_of(session, viewer), None) if viewer else None
         return ics_feed(session, app.settings, today, days, now=app.now(), agencies=agencies)
-
-
-def alert_count(app: App, *, user: str) -> int:
-    """The number of open alerts ``user`` sees (``count_open_alerts``)."""
-    with app.uow() as uow:
-        return count_open_alerts(uow.session, user=user)

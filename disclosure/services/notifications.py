@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from disclosure.models.tables import Alert, Case, Notification
+from disclosure.models.tables import Alert, Case, Notification, User
 from disclosure.services.agencies import scope
 from disclosure.services.unit_of_work import App
 from disclosure.workflow.alerts import CONDITIONS_BY_KEY
@@ -113,11 +113,18 @@ def _alerts(session: Session, name: str) -> list[InboxItem]:
     ]
 
 
-def inbox_of(session: Session, name: str) -> list[InboxItem]:
-    """What needs ``name`` now, in the caller's transaction."""
+def _user(session: Session, name: str) -> User:
     from disclosure.services.cases import user_required  # cases stores notifications
 
-    user = user_required(session, name, who="用户", doing="查看待办提醒")
+    return user_required(session, name, who="用户", doing="查看待办提醒")
+
+
+def inbox_of(session: Session, name: str) -> list[InboxItem]:
+    """What needs ``name`` now, in the caller's transaction."""
+    return _inbox(session, _user(session, name))
+
+
+def _inbox(session: Session, user: User) -> list[InboxItem]:
     items = _stored(session, user.name)
     if Role(user.role) is Role.SUPERVISOR:
         items += _approvals(session, user)
@@ -136,6 +143,25 @@ def inbox(app: App, name: str) -> list[InboxItem]:
     """
     with app.uow() as uow:
         return inbox_of(uow.session, name)
+
+
+@dataclass(frozen=True)
+class HeaderCounts:
+    """The figures every page's header shows."""
+
+    alerts: int
+    inbox: int
+
+
+def header_counts(app: App, name: str) -> HeaderCounts:
+    """How many open alerts ``name`` sees and how many items need them, in one unit of work
+    (every page shows both)."""
+    from disclosure.services.alerts import count_open_alerts  # alerts needs cases, cases us
+
+    with app.uow() as uow:
+        session = uow.session
+        user = _user(session, name)
+        return HeaderCounts(count_open_alerts(session, user), len(_inbox(session, user)))
 
 
 def mark_read(app: App, name: str, ids: list[int] | None = None) -> int:

@@ -12,7 +12,7 @@ from fastapi.responses import RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 
 from disclosure.errors import NotSignedIn, RuleViolation
-from disclosure.services import alerts, auth, notifications
+from disclosure.services import auth, notifications
 from disclosure.services.auth import WebSessionView
 from disclosure.services.worklist import (
     EXPORT_MAX,
@@ -48,12 +48,8 @@ def render(request: Request, name: str, context: dict[str, Any], status: int = 2
     session = context.get("session")
     if isinstance(session, WebSessionView) and session.identity.role in CASE_ROLES:
         app = service(request)
-        user = session.identity.name
-        context = {
-            **context,
-            "alert_count": alerts.alert_count(app, user=user),
-            "inbox_count": len(notifications.inbox(app, user)),
-        }
+        counts = notifications.header_counts(app, session.identity.name)
+        context = {**context, "alert_count": counts.alerts, "inbox_count": counts.inbox}
     tpl: Jinja2Templates = request.app.state.templates
     return tpl.TemplateResponse(request, name, context, status_code=status)
 
