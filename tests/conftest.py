@@ -33,6 +33,27 @@ PG_ADMIN_URL = os.environ.get(
 TODAY = date(2026, 11, 24)
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _cheap_password_hashes() -> Iterator[None]:
+    """argon2id at its smallest cost for the tests' in-process sign-ins.
+
+    The suite hashes and verifies a few thousand passwords; at the production cost (about
+    0.14 s each on the 2-core machine) that alone took minutes. Same algorithm, library
+    and code path (``services.auth``), cheaper parameters; the CLI tests run in
+    subprocesses and keep the production cost.
+    """
+    from pwdlib import PasswordHash
+    from pwdlib.hashers.argon2 import Argon2Hasher
+
+    from disclosure.services import auth
+
+    cheap = PasswordHash((Argon2Hasher(time_cost=1, memory_cost=1024, parallelism=1),))
+    saved = auth._HASHER, auth._DUMMY_HASH
+    auth._HASHER, auth._DUMMY_HASH = cheap, cheap.hash("no such account: timing only")
+    yield
+    auth._HASHER, auth._DUMMY_HASH = saved
+
+
 @pytest.fixture(scope="session")
 def postgres_url() -> Iterator[str]:
     """A fresh, migrated PostgreSQL database for this test run."""

@@ -8,7 +8,7 @@ from sqlalchemy import select
 from starlette.testclient import TestClient
 
 from disclosure.models.tables import AuthEvent, WebSession
-from disclosure.services import auth
+from disclosure.services import auth, cases
 from disclosure.services.unit_of_work import App
 from disclosure.web.app import create_app
 from disclosure.web.auth import SESSION_COOKIE
@@ -218,3 +218,15 @@ def test_a_session_cookie_is_no_api_token(client_for) -> None:
 def test_a_database_without_users_says_how_to_make_an_administrator(app: App) -> None:
     page = TestClient(create_app(app)).get("/login")
     assert "disclosure user add" in page.text and "--role admin" in page.text
+
+
+def test_a_password_is_kept_as_an_argon2id_hash_only(service: App) -> None:
+    from disclosure.services.users import accounts
+
+    with service.uow() as uow:
+        stored = cases.user_named(uow.session, "alice")
+        assert stored is not None and stored.password_hash is not None
+        assert stored.password_hash.startswith("$argon2id$")
+        assert PASSWORDS["alice"] not in stored.password_hash
+    listed = accounts(service, actor="root")  # the administrator's list shows no hash
+    assert listed and all(not hasattr(a, "password_hash") for a in listed)
