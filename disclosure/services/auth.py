@@ -83,6 +83,8 @@ class Identity:
     agencies: tuple[str, ...]
     all_agencies: bool
     channel: Channel
+    #: The short names of ``agencies``, in the same order (what the page header shows).
+    agency_names: tuple[str, ...] = ()
 
     @property
     def via(self) -> Via:
@@ -154,13 +156,15 @@ def log_event(
 
 
 def _identity(user: User, channel: Channel) -> Identity:
+    agencies = sorted(user.agencies, key=lambda agency: agency.code)
     return Identity(
         user.name,
         user.display_name,
         Role(user.role),
-        tuple(sorted(agency.code for agency in user.agencies)),
+        tuple(agency.code for agency in agencies),
         user.all_agencies,
         channel,
+        tuple(agency.short_name for agency in agencies),
     )
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, replace
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 from sqlalchemy import and_, exists, func, or_, select, true
@@ -33,7 +33,7 @@ from disclosure.services.letters import normalise_number
 from disclosure.services.notifications import notify
 from disclosure.services.unit_of_work import App
 from disclosure.workflow.application import CHANNEL_LABELS, parse_date
-from disclosure.workflow.states import Role, parse_state
+from disclosure.workflow.states import OPEN_STATES, Role, parse_state
 from disclosure.workflow.text import clean_text, printable
 
 PAGE_SIZE = 50
@@ -59,6 +59,8 @@ class CaseFilter:
     keyword: str | None = None
     #: A user name: only the cases this clerk is responsible for.
     assignee: str | None = None
+    #: Only cases still open (a limit that is due or overdue means nothing once replied).
+    open_only: bool = False
 
     @classmethod
     def parse(cls, given: dict[str, Any]) -> CaseFilter:
@@ -120,6 +122,8 @@ def _number_forms(text: str) -> list[str]:
 
 
 def _filtered(query: Any, wanted: CaseFilter) -> Any:
+    if wanted.open_only:
+        query = query.where(Case.state.in_(sorted(s.value for s in OPEN_STATES)))
     if wanted.state:
         query = query.where(Case.state == wanted.state)
     if wanted.received_from:
@@ -155,12 +159,12 @@ def _cursor(cursor: str) -> tuple[date | None, int]:
     """The last row shown: its reply limit (None: in the part without one) and its id."""
     matched = _CURSOR.fullmatch(cursor)
     if matched is None:
-        raise RuleViolation("cursor", "format", "分页位置无效，请从第一页重新开始")
+        raise RuleViolation("after", "format", "分页位置无效，请从第一页重新开始")
     due_text, case_id = matched.group(1), int(matched.group(2))
     try:
         due = None if due_text == "-" else date.fromisoformat(due_text)
     except ValueError:
-        raise RuleViolation("cursor", "format", "分页位置无效，请从第一页重新开始") from None
+        raise RuleViolation("after", "format", "分页位置无效，请从第一页重新开始") from None
     return due, case_id
 
 
@@ -289,6 +293,33 @@ def assign(
 
 def mine(wanted: CaseFilter, name: str) -> CaseFilter:
     return replace(wanted, assignee=name)
+
+
+#: The widest "due within" a listing takes, in working days.
+DUE_WITHIN_MAX = 250
+
+
+def due_soon(
+    app: App, today: date, wanted: CaseFilter, *, within: int | None, overdue: bool
+) -> CaseFilter:
+    """``wanted`` narrowed to open cases whose reply is due within ``within`` working days
+    of ``today``, or (``overdue``) whose reply limit has passed.
+
+    Raises:
+        RuleViolation: ``within`` out of range, or both asked at once.
+    """
+    if within is not None and overdue:
+        raise RuleViolation("overdue", "exclusive", "“逾期”与“期限在N个工作日内”不能同时使用")
+    if within is not None:
+        if not 0 <= within <= DUE_WITHIN_MAX:
+            raise RuleViolation(
+                "due_within", "range", f"期限范围须为0至{DUE_WITHIN_MAX}个工作日，实为{within}"
+            )
+        horizon = app.settings.calendar.add_working_days(today, within)
+        return replace(wanted, due_from=today, due_to=horizon, open_only=True)
+    if overdue:
+        return replace(wanted, due_from=None, due_to=today - timedelta(days=1), open_only=True)
+    return wanted
 
 
 @dataclass(frozen=True)

@@ -46,6 +46,7 @@ class CaseSummaryOut(BaseModel):
 class CaseListOut(BaseModel):
     total: int
     cases: list[CaseSummaryOut]
+    next_cursor: str | None = Field(description="下一页的 after 参数（无则已是最后一页）")
 
 
 class LimitOut(BaseModel):

@@ -144,3 +144,42 @@ def test_only_a_supervisor_assigns_and_only_to_staff_of_the_case(
         assign(service, [], "carol", actor="bob")
     assert none.value.field == "case_ids"
     assert cases.get_case(service, case_id).assignee == "alice"  # nothing changed
+
+
+def test_the_api_lists_with_the_worklist_filters_and_pages(
+    service: App, client_for: Callable[[str | None], TestClient]
+) -> None:
+    from disclosure.services import auth
+
+    ids = [_register(service, received_on=f"2026-11-{day:02d}") for day in (2, 3, 4, 5, 6)]
+    other = _register(service, "carol", received_on="2026-11-09", name="福州某公司",
+                      applicant_kind="commercial", id_type="credit_code",
+                      id_number="91350100M000100Y43")  # fmt: skip
+    token = auth.create_token(service, "alice", "t", by="test", channel=auth.Channel.CLI)
+    api = client_for(None)
+    headers = {"Authorization": f"Bearer {token}"}
+
+    def listed(**params: object) -> dict:  # type: ignore[type-arg]
+        response = api.get("/api/v1/cases", params=params, headers=headers)
+        assert response.status_code == 200, response.text
+        return response.json()  # type: ignore[no-any-return]
+
+    seen, after = [], None
+    while True:
+        page = listed(limit=2, **({"after": after} if after else {}))
+        assert page["total"] == 6
+        seen += [c["id"] for c in page["cases"]]
+        if page["next_cursor"] is None:
+            break
+        after = page["next_cursor"]
+    assert seen == [*ids, other]
+    assert [c["id"] for c in listed(applicant="某公司")["cases"]] == [other]
+    assert [c["id"] for c in listed(mine="true")["cases"]] == ids
+    assert [c["id"] for c in listed(overdue="true")["cases"]] == []
+    assert listed(due_within=20)["total"] == 6
+    bad = api.get("/api/v1/cases", params={"received_from": "2026-13-01"}, headers=headers)
+    assert bad.status_code == 400 and bad.json()["field"] == "received_from"
+    both = api.get("/api/v1/cases", params={"overdue": "true", "due_within": 3}, headers=headers)
+    assert both.status_code == 400 and both.json()["field"] == "overdue"
+    cursor = api.get("/api/v1/cases", params={"after": "garbage"}, headers=headers)
+    assert cursor.status_code == 400 and cursor.json()["field"] == "after"

@@ -16,6 +16,8 @@ from disclosure.services import alerts, cases
 from disclosure.services import letters as letter_service
 from disclosure.services.auth import Identity
 from disclosure.services.deadline_file import limits_of
+from disclosure.services.worklist import DUE_WITHIN_MAX, CaseFilter, due_soon, worklist
+from disclosure.services.worklist import mine as own_cases
 from disclosure.web.auth import api_identity, api_roles, service
 from disclosure.web.routes.audit import verified
 from disclosure.web.routes.cases import letter_response
@@ -69,28 +71,47 @@ def me(identity: Annotated[Identity, Depends(api_identity)]) -> MeOut:
     return me_out(identity)
 
 
-@router.get("/cases", response_model=CaseListOut, summary="案件列表（期限最近的在前）")
+@router.get("/cases", response_model=CaseListOut, summary="案件列表（期限最近的在前，按页）")
 def list_cases(
     request: Request,
     identity: Reader,
     state: Annotated[str | None, Query(max_length=30, description="状态代码或中文名称")] = None,
-    due_within: Annotated[
-        int | None, Query(ge=0, le=250, description="答复期限在N个工作日内")
+    received_from: Annotated[
+        str | None, Query(max_length=40, description="收到日期自 YYYY-MM-DD")
     ] = None,
-    overdue: Annotated[bool, Query(description="只列逾期案件")] = False,
+    received_to: Annotated[str | None, Query(max_length=40, description="收到日期至")] = None,
+    due_from: Annotated[str | None, Query(max_length=40, description="答复期限自")] = None,
+    due_to: Annotated[str | None, Query(max_length=40, description="答复期限至")] = None,
+    applicant: Annotated[str | None, Query(max_length=200, description="申请人名称包含")] = None,
+    number: Annotated[str | None, Query(max_length=200, description="文号（任一文书）")] = None,
+    channel: Annotated[str | None, Query(max_length=60, description="提交方式代码")] = None,
+    keyword: Annotated[str | None, Query(max_length=200, description="申请内容包含")] = None,
+    mine: Annotated[bool, Query(description="只列我承办的案件")] = False,
+    due_within: Annotated[
+        int | None, Query(ge=0, le=DUE_WITHIN_MAX, description="答复期限在N个工作日内（未办结）")
+    ] = None,
+    overdue: Annotated[bool, Query(description="只列逾期未办结的案件")] = False,
+    after: Annotated[
+        str | None, Query(max_length=40, description="上一页返回的 next_cursor")
+    ] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
-    offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
 ) -> CaseListOut:
+    """The worklist's filters and pages (keyset: pass ``next_cursor`` back as ``after``)."""
     app = service(request)
     today = app.settings.agency_today()
-    found = cases.list_cases(
-        app, today, state=state, due_within=due_within, overdue=overdue, limit=limit,
-        offset=offset, viewer=identity.name,
-    )  # fmt: skip
-    total = cases.count_cases(
-        app, today, state=state, due_within=due_within, overdue=overdue, viewer=identity.name
+    typed = {
+        "state": state, "received_from": received_from, "received_to": received_to,
+        "due_from": due_from, "due_to": due_to, "applicant": applicant, "number": number,
+        "channel": channel, "keyword": keyword,
+    }  # fmt: skip
+    wanted = CaseFilter.parse({k: v for k, v in typed.items() if v is not None})
+    if mine:
+        wanted = own_cases(wanted, identity.name)
+    wanted = due_soon(app, today, wanted, within=due_within, overdue=overdue)
+    page = worklist(app, today, wanted, viewer=identity.name, after=after, limit=limit)
+    return CaseListOut(
+        total=page.total, cases=[summary_out(x) for x in page.cases], next_cursor=page.next_cursor
     )
-    return CaseListOut(total=total, cases=[summary_out(x) for x in found])
 
 
 @router.post(
