@@ -95,3 +95,23 @@ def register_cases(
         ids.append(cases.register(app, application, "alice", today))
         progress.advance(task)
     return ids
+
+
+#: The benchmarks' applicant (Art. 29, a checksum-valid resident ID).
+_APPLICATION = {
+    "applicant_kind": "person",
+    "name": "张三",
+    "id_type": "resident_id",
+    "id_number": "11010519491231002X",
+    "phone": "13800000000",
+    "address": "福建省福州市罗源县凤山镇1号",
+    "description": "2025年度部门预算执行审计报告",
+    "delivery_form": "paper",
+    "delivery_method": "pickup",
+    "channel": "in_person",
+}
+
+
+def application(received_on: str, **changes: str) -> dict[str, str]:
+    """A valid application received on ``received_on``, with ``changes``."""
+    return {**_APPLICATION, "received_on": received_on, **changes}

@@ -40,7 +40,7 @@ sys.path[:] = [str(_HERE.parent) if Path(p or ".").resolve() == _HERE else p for
 
 from rich.progress import Progress  # noqa: E402
 
-from bench._common import new_progress, register_cases  # noqa: E402
+from bench._common import application, new_progress, register_cases  # noqa: E402
 from disclosure.config import Settings  # noqa: E402
 from disclosure.letters.output import render_format  # noqa: E402
 from disclosure.services.letters import letters_in_state  # noqa: E402
@@ -49,19 +49,7 @@ from disclosure.workflow.states import State  # noqa: E402
 
 TODAY = date(2026, 11, 24)
 MAX_PDF_BYTES = 1_000_000
-APPLICATION = {
-    "applicant_kind": "person",
-    "name": "张三",
-    "id_type": "resident_id",
-    "id_number": "11010519491231002X",
-    "phone": "13800000000",
-    "address": "福建省福州市罗源县凤山镇1号",
-    "description": "2025年度部门预算执行审计报告",
-    "delivery_form": "paper",
-    "delivery_method": "pickup",
-    "channel": "in_person",
-    "received_on": "2026-11-02",
-}
+APPLICATION = application("2026-11-02")
 
 
 @dataclass(frozen=True)

@@ -62,6 +62,7 @@ from rich.progress import Progress  # noqa: E402
 from sqlalchemy import text  # noqa: E402
 
 from bench._common import (  # noqa: E402
+    application,
     new_progress,
     postgres_admin_url,
     postgres_database,
@@ -81,19 +82,7 @@ CLERK = "alice"
 PASSWORD = "bench-web-secret-2026"
 STATIC = "/static/app.css"
 START_TIMEOUT = 60.0
-APPLICATION = {
-    "applicant_kind": "person",
-    "name": "李四",
-    "id_type": "resident_id",
-    "id_number": "11010519491231002X",
-    "phone": "13800000000",
-    "address": "福建省福州市罗源县凤山镇1号",
-    "description": "2025年度部门预算执行审计报告",
-    "delivery_form": "paper",
-    "delivery_method": "pickup",
-    "channel": "in_person",
-    "received_on": TODAY.isoformat(),
-}
+APPLICATION = application(TODAY.isoformat(), name="李四")
 #: The worklist filters the list requests rotate over: (query string, SQL for the total).
 FILTERS: list[tuple[str, str]] = [
     ("state=handling", "state = 'handling'"),

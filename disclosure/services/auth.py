@@ -426,6 +426,22 @@ def revoke_token(app: App, name: str, token_id: int, *, by: str, channel: Channe
         uow.commit()
 
 
+def _live_token(session: Session, token: str, scope: str) -> tuple[ApiToken, User] | None:
+    """The unrevoked token of ``scope`` with this text and its user, unless locked."""
+    row = session.execute(
+        select(ApiToken, User)
+        .join(User, User.id == ApiToken.user_id)
+        .where(
+            ApiToken.token_sha256 == _sha256(token),
+            ApiToken.revoked_at.is_(None),
+            ApiToken.scope == scope,
+        )
+    ).unique().one_or_none()  # fmt: skip
+    if row is None or row[1].locked_at is not None:
+        return None
+    return row[0], row[1]
+
+
 def token_identity(app: App, token: str | None) -> Identity:
     """Whose bearer token this is.
 
@@ -435,18 +451,10 @@ def token_identity(app: App, token: str | None) -> Identity:
     if not token or not token.startswith(API_TOKEN_PREFIX) or len(token) > 100:
         raise NotSignedIn("缺少有效的接口令牌（Authorization: Bearer …）", "invalid_token")
     with app.uow() as uow:
-        row = uow.session.execute(
-            select(ApiToken, User)
-            .join(User, User.id == ApiToken.user_id)
-            .where(
-                ApiToken.token_sha256 == _sha256(token),
-                ApiToken.revoked_at.is_(None),
-                ApiToken.scope == "api",
-            )
-        ).unique().one_or_none()  # fmt: skip
-        if row is None or row[1].locked_at is not None:
+        found = _live_token(uow.session, token, "api")
+        if found is None:
             raise NotSignedIn("接口令牌无效、已撤销或账户已锁定", "invalid_token")
-        api_token, user = row
+        api_token, user = found
         now = app.now()
         last = api_token.last_used_at
         if last is None or now - _aware(last, now) > _TOUCH_EVERY:
@@ -490,18 +498,10 @@ def feed_owner(app: App, token: str | None) -> str:
     if not token or not token.startswith(FEED_TOKEN_PREFIX) or len(token) > 100:
         raise NotSignedIn("订阅地址无效：请在“预警”页重新生成", "invalid_token")
     with app.uow() as uow:
-        user = uow.session.scalars(
-            select(User)
-            .join(ApiToken, ApiToken.user_id == User.id)
-            .where(
-                ApiToken.token_sha256 == _sha256(token),
-                ApiToken.revoked_at.is_(None),
-                ApiToken.scope == "feed",
-            )
-        ).unique().one_or_none()  # fmt: skip
-        if user is None or user.locked_at is not None:
+        found = _live_token(uow.session, token, "feed")
+        if found is None:
             raise NotSignedIn("订阅地址无效、已撤销或账户已锁定", "invalid_token")
-        return user.name
+        return found[1].name
 
 
 # -- the sign-in log ---------------------------------------------------------------------
