@@ -327,9 +327,6 @@ def html_to_docx(html: str) -> bytes:
     return buffer.getvalue()
 
 
-FORMATS = ("pdf", "docx", "html")
-
-
 def render_format(html: str, fmt: str) -> bytes:
     """The stored letter in one of ``FORMATS``."""
     if fmt == "pdf":

@@ -43,8 +43,16 @@ API_TOKEN_PREFIX = "dsc_"
 
 _HASHER = PasswordHash((Argon2Hasher(),))
 #: Verified against when the account does not exist, so that a wrong name takes as long as
-#: a wrong password and the timing tells no one which names exist.
-_DUMMY_HASH = _HASHER.hash("no such account: timing only")
+#: a wrong password and the timing tells no one which names exist. Made on first use: a
+#: hash costs as much as a sign-in, and most CLI commands never check a password.
+_DUMMY_HASH: str | None = None
+
+
+def _dummy_hash() -> str:
+    global _DUMMY_HASH
+    if _DUMMY_HASH is None:
+        _DUMMY_HASH = _HASHER.hash("no such account: timing only")
+    return _DUMMY_HASH
 
 
 class Channel(StrEnum):
@@ -114,7 +122,7 @@ class LocalPasswords:
 
     def check(self, user: User, password: str) -> bool:
         if user.password_hash is None:
-            _HASHER.verify(password, _DUMMY_HASH)
+            _HASHER.verify(password, _dummy_hash())
             return False
         valid, new_hash = _HASHER.verify_and_update(password, user.password_hash)
         if valid and new_hash is not None:
@@ -245,7 +253,7 @@ def sign_in(
         now = app.now()
         user = _user(session, typed)
         if user is None:
-            _HASHER.verify(password_text[:PASSWORD_MAX], _DUMMY_HASH)
+            _HASHER.verify(password_text[:PASSWORD_MAX], _dummy_hash())
             log_event(session, now, typed, "sign_in_failed", Channel.WEB, remote, "unknown account")
             uow.commit()
             raise NotSignedIn(_BAD_CREDENTIALS, "bad_credentials")

@@ -28,7 +28,7 @@ from sqlalchemy.orm import Session
 
 from disclosure.config import Settings
 from disclosure.errors import NotFound, RuleViolation
-from disclosure.letters.output import FORMATS, render_format
+from disclosure.letters import FORMATS
 from disclosure.letters.render import render_html
 from disclosure.models.tables import Applicant, Case, ClockEventRow, Letter, LetterCounter
 from disclosure.services.agencies import profile
@@ -595,4 +595,6 @@ def letters_to_export(app: App, state: str, kind: str | None = None) -> list[Sto
 
 def printed(letter: StoredLetter, fmt: str) -> bytes:
     """The letter in ``fmt`` (pdf, docx or html), made from its stored HTML."""
+    from disclosure.letters.output import render_format  # WeasyPrint and python-docx: on use
+
     return render_format(letter.html, check_format(fmt))
