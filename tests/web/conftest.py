@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 import uvicorn
+from httpx2 import Response as TestResponse
 from playwright.sync_api import Browser, sync_playwright
 from starlette.testclient import TestClient
 
@@ -32,14 +33,19 @@ def csrf_of(html: str) -> str:
     return found.group(1)
 
 
-def sign_in(client: TestClient, name: str, password: str | None = None) -> str:
-    """Sign ``client`` in as ``name``; returns the session's form token."""
+def sign_in_attempt(client: TestClient, name: str, password: str) -> TestResponse:
+    """One sign-in through the form (its token from the page): 303 signed in, 401 refused."""
     token = csrf_of(client.get("/login").text)
-    response = client.post(
+    return client.post(
         "/login",
-        data={"csrf_token": token, "name": name, "password": password or PASSWORDS[name]},
+        data={"csrf_token": token, "name": name, "password": password},
         follow_redirects=False,
     )
+
+
+def sign_in(client: TestClient, name: str, password: str | None = None) -> str:
+    """Sign ``client`` in as ``name``; returns the session's form token."""
+    response = sign_in_attempt(client, name, password or PASSWORDS[name])
     assert response.status_code == 303, response.text[:500]
     return csrf_of(client.get("/").text)  # the header's sign-out form carries it
 

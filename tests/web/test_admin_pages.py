@@ -16,7 +16,7 @@ from disclosure.services.agencies import add_agency
 from disclosure.services.auth import Channel
 from disclosure.services.demo import DEMO_AGENCIES
 from disclosure.services.unit_of_work import App
-from tests.web.conftest import PASSWORDS, csrf_of, sign_in
+from tests.web.conftest import PASSWORDS, csrf_of, sign_in, sign_in_attempt
 
 Clients = Callable[[str | None], TestClient]
 NEW_PASSWORD = "a-brand-new-pass-1"
@@ -25,17 +25,6 @@ NEW_PASSWORD = "a-brand-new-pass-1"
 def _post(client: TestClient, path: str, **fields: Any) -> Any:
     data = {"csrf_token": getattr(client, "csrf", ""), **fields}
     return client.post(path, data=data, follow_redirects=False)
-
-
-def _attempt(client: TestClient, name: str, password: str) -> int:
-    """A sign-in attempt's status (303 signed in, 401 refused)."""
-    token = csrf_of(client.get("/login").text)
-    response = client.post(
-        "/login",
-        data={"csrf_token": token, "name": name, "password": password},
-        follow_redirects=False,
-    )
-    return response.status_code
 
 
 def _log(service: App, event: str) -> list[tuple[str, str, str]]:
@@ -413,8 +402,8 @@ def test_a_reset_password_ends_the_sessions_and_replaces_the_old_one(
     ended = alice.get("/", follow_redirects=False)
     assert ended.status_code == 303 and ended.headers["location"].startswith("/login")
     fresh = TestClient(admin.app)
-    assert _attempt(fresh, "alice", PASSWORDS["alice"]) == 401
-    assert _attempt(fresh, "alice", NEW_PASSWORD) == 303
+    assert sign_in_attempt(fresh, "alice", PASSWORDS["alice"]).status_code == 401
+    assert sign_in_attempt(fresh, "alice", NEW_PASSWORD).status_code == 303
     assert ("alice", "web", "by root") in _log(service, "password_set")
 
 
@@ -446,7 +435,7 @@ def test_a_locked_user_cannot_sign_in_until_unlocked(service: App, client_for: C
     assert "已锁定“carol”" in page and "/admin/users/carol/unlock" in page
     assert carol.get("/", follow_redirects=False).status_code == 303  # the session ended
     fresh = TestClient(admin.app)
-    assert _attempt(fresh, "carol", PASSWORDS["carol"]) == 401
+    assert sign_in_attempt(fresh, "carol", PASSWORDS["carol"]).status_code == 401
     assert (
         "账户已锁定"
         in fresh.post(
@@ -461,7 +450,7 @@ def test_a_locked_user_cannot_sign_in_until_unlocked(service: App, client_for: C
     done = _post(admin, "/admin/users/carol/unlock")
     assert done.status_code == 303
     assert "已解除“carol”的锁定" in admin.get(done.headers["location"]).text
-    assert _attempt(fresh, "carol", PASSWORDS["carol"]) == 303
+    assert sign_in_attempt(fresh, "carol", PASSWORDS["carol"]).status_code == 303
     assert ("carol", "web", "by root") in _log(service, "locked")
     assert ("carol", "web", "by root") in _log(service, "unlocked")
 

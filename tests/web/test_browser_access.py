@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Browser, BrowserContext, Page, expect
 
 from disclosure.services import cases
 from disclosure.services.unit_of_work import App
@@ -43,6 +43,22 @@ def _folder(database_url: str) -> Path:
     )
     folder.mkdir(parents=True, exist_ok=True)
     return folder
+
+
+def _signed_in_without_script(
+    browser: Browser, server: str, name: str
+) -> tuple[BrowserContext, Page]:
+    """A tab with JavaScript off, signed in as ``name`` through the plain form."""
+    context = browser.new_context(
+        locale="zh-CN", viewport={"width": 1366, "height": 768}, java_script_enabled=False
+    )
+    page = context.new_page()
+    page.goto(f"{server}/login")
+    page.fill("#name", name)
+    page.fill("#password", PASSWORDS[name])
+    page.click("form[action='/login'] button[type=submit]")
+    expect(page.locator("header .who")).to_be_visible()
+    return context, page
 
 
 def test_a_clerk_works_from_the_keyboard_alone(
@@ -89,15 +105,7 @@ def test_the_pages_work_with_javascript_off(
 ) -> None:
     folder = _folder(database_url)
     case_id = cases.register(service, application(received_on="2026-11-20"), "alice", TODAY)
-    supervisor = browser.new_context(
-        locale="zh-CN", viewport={"width": 1366, "height": 768}, java_script_enabled=False
-    )
-    page = supervisor.new_page()
-    page.goto(f"{server}/login")
-    page.fill("#name", "bob")
-    page.fill("#password", PASSWORDS["bob"])
-    page.click("form[action='/login'] button[type=submit]")
-    expect(page.locator("header .who")).to_be_visible()
+    supervisor, page = _signed_in_without_script(browser, server, "bob")
 
     page.goto(f"{server}/cases/{case_id}")
     page.click("#action-urge summary")  # <details> opens without script
@@ -118,14 +126,7 @@ def test_the_pages_work_with_javascript_off(
     _shots(page, folder, "alerts")
     supervisor.close()
 
-    clerk = browser.new_context(
-        locale="zh-CN", viewport={"width": 1366, "height": 768}, java_script_enabled=False
-    )
-    page = clerk.new_page()
-    page.goto(f"{server}/login")
-    page.fill("#name", "alice")
-    page.fill("#password", PASSWORDS["alice"])
-    page.click("form[action='/login'] button[type=submit]")
+    clerk, page = _signed_in_without_script(browser, server, "alice")
     expect(page.locator("header a[href='/notifications'] mark")).to_have_text("1")
     page.click("header a[href='/notifications']")
     expect(page.locator("table.notifications")).to_contain_text("申请人来电催问")

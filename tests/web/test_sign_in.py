@@ -12,17 +12,7 @@ from disclosure.services import auth, cases
 from disclosure.services.unit_of_work import App
 from disclosure.web.app import create_app
 from disclosure.web.auth import SESSION_COOKIE
-from tests.web.conftest import PASSWORDS, csrf_of, sign_in
-
-
-def _attempt(client: TestClient, name: str, password: str) -> int:
-    token = csrf_of(client.get("/login").text)
-    response = client.post(
-        "/login",
-        data={"csrf_token": token, "name": name, "password": password},
-        follow_redirects=False,
-    )
-    return response.status_code
+from tests.web.conftest import PASSWORDS, csrf_of, sign_in, sign_in_attempt
 
 
 def _events(service: App) -> list[tuple[str, str]]:
@@ -92,7 +82,7 @@ def test_five_failures_lock_the_account_until_an_administrator_unlocks(
 ) -> None:
     client = client_for(None)
     for _ in range(auth.MAX_FAILED_SIGN_INS):
-        assert _attempt(client, "carol", "wrong-password-x") == 401
+        assert sign_in_attempt(client, "carol", "wrong-password-x").status_code == 401
     token = csrf_of(client.get("/login").text)
     response = client.post(
         "/login", data={"csrf_token": token, "name": "carol", "password": PASSWORDS["carol"]}
@@ -101,13 +91,15 @@ def test_five_failures_lock_the_account_until_an_administrator_unlocks(
     assert "账户已锁定" in response.text  # told only with the right password
     assert ("carol", "locked") in _events(service)
     auth.unlock(service, "carol", by="root", channel=auth.Channel.CLI)
-    assert _attempt(client, "carol", PASSWORDS["carol"]) == 303
+    assert sign_in_attempt(client, "carol", PASSWORDS["carol"]).status_code == 303
 
 
 def test_sign_in_attempts_are_rate_limited_per_address(service: App) -> None:
     service.settings = service.settings.model_copy(update={"sign_in_attempts_per_minute": 3})
     client = TestClient(create_app(service))
-    statuses = [_attempt(client, f"user{i}", "wrong-password-x") for i in range(4)]
+    statuses = [
+        sign_in_attempt(client, f"user{i}", "wrong-password-x").status_code for i in range(4)
+    ]
     assert statuses == [401, 401, 401, 429]
 
 
