@@ -170,6 +170,8 @@ class Case(Base):
     __table_args__ = (
         Index("ix_cases_agency_state_reply_due", "agency_id", "state", "reply_due", "id"),
         Index("ix_cases_agency_reply_due", "agency_id", "reply_due", "id"),
+        # An applicant's applications to an agency by month: fee rank, repeats (0010).
+        Index("ix_cases_applicant_agency_received", "applicant_id", "agency_id", "received_on"),
     )
 
 

@@ -434,7 +434,11 @@ def issue(
 
 def month_rank(session: Session, case: Case) -> int:
     """This application's rank among the applicant's applications to the same agency received
-    in its calendar month, in the order they were registered."""
+    in its calendar month, in the order they were registered.
+
+    One count over ``ix_cases_applicant_agency_received``: the applicant's rows (an identity
+    may have an applicant row per application) in the agency and month, never the agency's.
+    """
     start = case.received_on.replace(day=1)
     end = (start.replace(day=28) + timedelta(days=4)).replace(day=1)
     same_applicant = select(Applicant.id).where(
