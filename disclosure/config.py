@@ -16,6 +16,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
 from disclosure.errors import ConfigurationError
+from disclosure.keys import AuditKeys, load_keys
 from disclosure.workflow.calendar import WorkingCalendar
 from disclosure.workflow.fees import FeeScale
 from disclosure.workflow.rules import RuleSet
@@ -55,7 +56,12 @@ _LABELS = {
     "smtp_password": "发信密码",
     "digest_hour": "每日摘要邮件的发送时刻（0–23 时）",
     "public_url": "工作台地址（写入邮件中的链接）",
+    "audit_key": "审计密钥",
+    "audit_key_file": "审计密钥文件",
+    "checkpoint_dir": "检查点外部存放目录",
 }
+#: Settings whose value is never echoed in an error message.
+_SECRET_SETTINGS = frozenset({"database_url", "smtp_password", "audit_key"})
 
 
 def default_data_dir() -> Path:
@@ -118,6 +124,10 @@ class Settings(BaseSettings):
         smtp_port, smtp_tls, smtp_sender, smtp_user, smtp_password: how to reach it (TLS:
             ``none``, ``starttls`` or ``ssl``; no login without ``smtp_user``).
         digest_hour: the hour (agency time) the scheduler sends each user's digest.
+        audit_key: the HMAC key of the trail (``disclosure.keys``); if empty, the key file.
+        audit_key_file: the key ring file; by default ``audit.keys`` in the data folder.
+        checkpoint_dir: the append-only folder every checkpoint's root is written to, outside
+            the database; by default ``checkpoints`` in the data folder.
         public_url: the workbench's address, linked from the digest.
     """
 
@@ -162,6 +172,10 @@ class Settings(BaseSettings):
     smtp_password: SecretStr = SecretStr("")
     digest_hour: int = Field(default=8, ge=0, le=23)
     public_url: str = Field(default="http://127.0.0.1:8000", pattern=r"^https?://\S+$")
+    # A secret: never printed (pydantic shows it as **********).
+    audit_key: SecretStr = SecretStr("")
+    audit_key_file: Path = Field(default_factory=lambda: default_data_dir() / "audit.keys")
+    checkpoint_dir: Path = Field(default_factory=lambda: default_data_dir() / "checkpoints")
 
     # The calendar built for this object, with the override path and content it came from.
     _calendar: tuple[Path | None, bytes | None, WorkingCalendar] | None = PrivateAttr(None)
@@ -220,6 +234,15 @@ class Settings(BaseSettings):
         return datetime.now(ZoneInfo(self.agency_timezone)).date()
 
     @cached_property
+    def audit_keys(self) -> AuditKeys:
+        """The trail's key ring, read (or, the first time, created) once for this object.
+
+        Raises:
+            ConfigurationError: the key is too short or the key file is unusable.
+        """
+        return load_keys(self.audit_key.get_secret_value(), self.audit_key_file)
+
+    @cached_property
     def rules(self) -> RuleSet:
         return RuleSet(correction_period_days=self.correction_period_days)
 
@@ -257,7 +280,7 @@ def _chinese(error: ErrorDetails, name: str) -> str:
     if kind == "value_error":  # raised by our validators, in Chinese
         return str(error["msg"]).removeprefix("Value error, ")
     # The URL may carry a password: never echo it.
-    got = "" if name == "database_url" else f"（收到“{_shown(error['input'])}”）"
+    got = "" if name in _SECRET_SETTINGS else f"（收到“{_shown(error['input'])}”）"
     if kind in ("int_parsing", "int_type", "int_from_float"):
         return f"须为整数{got}"
     if kind in ("greater_than_equal", "greater_than", "less_than_equal", "less_than"):

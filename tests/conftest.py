@@ -122,8 +122,10 @@ class SteppingClock:
 
 
 @pytest.fixture
-def app(database_url: str) -> Iterator[App]:
-    service = App.open(Settings.from_env(database_url=database_url), create=True)
+def app(database_url: str, tmp_path: Any) -> Iterator[App]:
+    # The checkpoint folder is the test's own: checkpoints of other databases never mix in.
+    settings = Settings.from_env(database_url=database_url, checkpoint_dir=tmp_path / "anchors")
+    service = App.open(settings, create=True)
     service.now = SteppingClock()
     cases.add_user(service, "alice", "clerk", "王晓梅")
     cases.add_user(service, "carol", "clerk", "陈静")

@@ -28,7 +28,7 @@ from disclosure.cli.app import (
 )
 from disclosure.cli.console import err, out, safe
 from disclosure.cli.output import ListingFormat, check_listing_format, emit
-from disclosure.errors import RuleViolation
+from disclosure.errors import ConfigurationError, RuleViolation
 from disclosure.services.unit_of_work import App
 from disclosure.workflow.agency import AGENCY_LABELS
 from disclosure.workflow.calendar import cn_date
@@ -400,25 +400,73 @@ def deadline(
 def audit_verify(
     case: Annotated[int | None, typer.Option(help="只核验一个案件", min=1, max=2**31 - 1)] = None,
     agency: Annotated[str | None, typer.Option(help="只核验一个机关的案件（机关代码）")] = None,
+    against: Annotated[
+        Path | None, typer.Option(help="外部检查点目录：与其中存档的根哈希比对（只读）")
+    ] = None,
     fmt: ListingFormat = "table",
 ) -> None:
-    """重新计算哈希链，指出第一个被改动或删除的事件。"""
+    """重新计算哈希链并核对签名，指出第一个被改动或删除的事件；核对文号连续、用户权限与检查点。"""
     from disclosure.services.audit import verify_trail
+    from disclosure.services.checkpoints import verify_against
 
     check_listing_format(fmt)
-    checked, breaks = verify_trail(open_app(), case, agency)
+    service = open_app()
+    checked, breaks = verify_trail(service, case, agency)
+    compared = None
+    if against is not None:
+        report = verify_against(service, against)
+        compared, breaks = report.compared, breaks + report.breaks
     rows = [{"case_id": b.case_id, "seq": b.seq, "problem": b.problem} for b in breaks]
     if fmt != "table":
         data = {"checked": checked, "intact": not breaks, "breaks": rows}
+        if compared is not None:
+            data["anchors_compared"] = compared
         emit(fmt, data=data, rows=rows, columns=["case_id", "seq", "problem"])
     elif not breaks:
-        out.print(f"[green]核验通过[/green]：{checked}件案件的轨迹完整，未发现改动。")
+        anchored = f"，与外部存档的{compared}个检查点一致" if compared is not None else ""
+        out.print(f"[green]核验通过[/green]：{checked}件案件的轨迹完整，未发现改动{anchored}。")
     else:
         for item in breaks:
-            err.print(f"[red]案件{item.case_id} 第{item.seq}条事件：{safe(item.problem)}[/red]")
-        err.print(f"核验未通过：{len(breaks)}/{checked}件案件的轨迹被破坏。")
+            err.print(f"[red]{item.where}：{safe(item.problem)}[/red]")
+        cases_broken = len({b.case_id for b in breaks if b.case_id is not None})
+        err.print(
+            f"核验未通过：{cases_broken}/{checked}件案件的轨迹被破坏，共{len(breaks)}处问题。"
+        )
     if breaks:
         raise typer.Exit(1)
+
+
+@audit_app.command("checkpoint")
+def audit_checkpoint() -> None:
+    """立即生成检查点：固定自上次以来变动案件的轨迹末条哈希，并写入外部目录。"""
+    from disclosure.services.checkpoints import folder_of, take
+
+    service = open_app()
+    made = take(service)
+    if made is None:
+        out.print("自上次检查点以来没有案件变动，未生成新检查点。")
+        return
+    out.print(
+        f"已生成第{made.seq}号检查点：{made.case_count}件案件，根哈希 {made.root}；"
+        f"已写入 {safe(str(folder_of(service)))}"
+    )
+
+
+@audit_app.command("rotate-key")
+def audit_rotate_key() -> None:
+    """在审计密钥文件末尾加一把新密钥：此后的记录用它签名，旧密钥仍用于核验。"""
+    from disclosure.keys import rotate_key_file
+
+    settings = load_settings()
+    if settings.audit_key.get_secret_value():
+        raise ConfigurationError(
+            field="DISCLOSURE_AUDIT_KEY",
+            message="审计密钥由环境变量 DISCLOSURE_AUDIT_KEY 给出，不能轮换密钥文件；请改用密钥文件",
+        )
+    key_id = rotate_key_file(settings.audit_key_file)
+    out.print(
+        f"已加入新密钥 {key_id}（{safe(str(settings.audit_key_file))}）；请把该文件同步到每个节点。"
+    )
 
 
 # -- demo --------------------------------------------------------------------------------

@@ -34,6 +34,7 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from disclosure.errors import ConfigurationError, DatabaseUnavailable
+from disclosure.keys import AuditKeys
 
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
 
@@ -255,13 +256,17 @@ def _check_known(revision: str | None, url: str) -> None:
         )
 
 
-def upgrade(engine: Engine, revision: str = "head") -> None:
+def upgrade(
+    engine: Engine, revision: str = "head", *, keys: Callable[[], AuditKeys] | None = None
+) -> None:
     """Bring the schema to ``revision`` (idempotent, safe to run from several processes).
 
     The whole upgrade runs in one transaction that first takes the migration lock —
     ``pg_advisory_xact_lock`` on PostgreSQL, ``BEGIN EXCLUSIVE`` on SQLite (whose DDL is
     transactional too) — and reads the revision again under it: a process that waited
     finds the work done. A revision unknown to this code is a ``ConfigurationError``.
+    ``keys`` gives the keys that sign the rows a revision seals (0011), asked only if there
+    are any; without it the revision reads the environment's.
     """
     url = engine.url.render_as_string(hide_password=False)
     path = sqlite_path(url)
@@ -287,6 +292,7 @@ def upgrade(engine: Engine, revision: str = "head") -> None:
                 target = head_revision() if revision == "head" else revision
                 if current != target:
                     config.attributes["connection"] = conn
+                    config.attributes["audit_keys"] = keys
                     command.upgrade(config, revision)
                 conn.commit()
             except BaseException:
@@ -304,7 +310,9 @@ def upgrade(engine: Engine, revision: str = "head") -> None:
         raise unavailable(url, "升级数据库结构时数据库不可用") from error.orig
 
 
-def ensure_schema(engine: Engine, *, create: bool = False) -> None:
+def ensure_schema(
+    engine: Engine, *, create: bool = False, keys: Callable[[], AuditKeys] | None = None
+) -> None:
     """Check the schema at start-up; upgrade an older one automatically.
 
     Args:
@@ -333,7 +341,7 @@ def ensure_schema(engine: Engine, *, create: bool = False) -> None:
     if current is None and not create:
         raise _no_schema(url)
     _check_known(current, url)
-    upgrade(engine)
+    upgrade(engine, keys=keys)
 
 
 def _no_schema(url: str) -> ConfigurationError:

@@ -78,6 +78,9 @@ class User(Base):
     locked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     #: Where the daily digest goes (None: no e-mail; 0009).
     email: Mapped[str | None] = mapped_column(String(254))
+    #: HMAC of what the user may do (``keys.user_record``) and the key that made it (0011).
+    key_id: Mapped[str | None] = mapped_column(String(16))
+    mac: Mapped[str | None] = mapped_column(String(64))
 
     # Joined: the user and the agencies it works for come in the one statement that checks
     # who is acting (query with ``.unique()``).
@@ -226,6 +229,37 @@ class AuditEvent(Base):
     hash: Mapped[str] = mapped_column(String(64))
     #: What the hash covers and the payload records (``services.audit.SCHEME``; see 0005).
     scheme: Mapped[int] = mapped_column(Integer)
+    #: HMAC-SHA-256 of ``hash`` under the key ``key_id`` names, kept outside the database (0011).
+    key_id: Mapped[str | None] = mapped_column(String(16))
+    mac: Mapped[str | None] = mapped_column(String(64))
+
+
+class AuditCheckpoint(Base):
+    """Append-only: the chain heads of the cases changed since the previous checkpoint,
+    folded into a Merkle root, chained by hash and signed; the root is also written outside
+    the database (``services.checkpoints``, 0011)."""
+
+    __tablename__ = "audit_checkpoints"
+
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    case_count: Mapped[int] = mapped_column(Integer)
+    #: JSON ``[[case_id, version, head], …]`` by case id: the Merkle tree's leaves.
+    leaves: Mapped[str] = mapped_column(Text)
+    root: Mapped[str] = mapped_column(String(64))
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64))
+    key_id: Mapped[str] = mapped_column(String(16))
+    mac: Mapped[str] = mapped_column(String(64))
+
+
+class CheckpointedHead(Base):
+    """The version each case had at its latest checkpoint (bookkeeping, 0011)."""
+
+    __tablename__ = "checkpointed_heads"
+
+    case_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    version: Mapped[int] = mapped_column(Integer)
 
 
 class LetterCounter(Base):

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 from disclosure.config import Settings
 from disclosure.errors import NotFound, PermissionDenied, RuleViolation
 from disclosure.models.tables import Agency, Case, User
+from disclosure.services.audit import seal_user
 from disclosure.services.unit_of_work import App
 from disclosure.workflow.agency import AgencyProfile, validate_agency
 from disclosure.workflow.fees import FeeScale
@@ -200,4 +201,5 @@ def assign(app: App, user_name: str, codes: list[str], *, all_agencies: bool = F
             )
         user.agencies = [agency_by_code(session, code) for code in codes]
         user.all_agencies = all_agencies
+        seal_user(user, app.settings.audit_keys)
         uow.commit()

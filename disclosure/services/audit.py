@@ -36,6 +36,19 @@ record must be empty in the row (it did not exist when the event was written), s
 added later cannot be filled in unnoticed. Any change to what is hashed or recorded needs a
 new scheme number here; since 0005 every event stores its scheme, so a new scheme needs a
 migration only if it changes what older events must be read as (scheme 4 needed none).
+
+* 5 (0011 on): the case snapshot adds ``registered_by``, ``is_demo``,
+  ``limits_provisional``, ``reply_detail``, ``refer_to``, ``assignee``, ``duplicate_of``,
+  ``agency_id`` and the SHA-256 of the stored draft; a letter's record adds ``issued_by``,
+  ``issued_on`` and the SHA-256 of its stored context. What a chain's newest event of an
+  older scheme did not snapshot stays unchecked until the case next changes.
+
+Keys. Every event, whatever its scheme, carries an HMAC-SHA-256 of its hash under a key
+kept outside the database (``disclosure.keys``; events older than 0011 were signed by that
+revision): whoever can write the database but lacks the key cannot rewrite a chain
+consistently or append an event that verifies. What the keys cannot show — a chain cut
+back to an earlier, genuinely signed state, or a case deleted with all its rows — the
+checkpoints (``services.checkpoints``) and the gapless 文号 show.
 """
 
 from __future__ import annotations
@@ -49,12 +62,23 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 import rfc8785
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
 from disclosure.errors import ConflictError, NotFound
-from disclosure.models.tables import Applicant, AuditEvent, Case, ClockEventRow, Letter
+from disclosure.keys import AuditKeys, user_record
+from disclosure.models.tables import (
+    Agency,
+    Applicant,
+    AuditEvent,
+    Case,
+    ClockEventRow,
+    Letter,
+    LetterCounter,
+    User,
+)
 from disclosure.workflow.limit_columns import LIMIT_COLUMNS
+from disclosure.workflow.triggers import LETTER_TYPES
 
 if TYPE_CHECKING:
     from disclosure.services.unit_of_work import App
@@ -63,7 +87,7 @@ GENESIS = "0" * 64
 _BATCH = 500
 
 #: The scheme new events are written under (see the module docstring).
-SCHEME = 4
+SCHEME = 5
 #: Clock-event record keys per scheme.
 CLOCK_KEYS: dict[int, frozenset[str]] = {
     1: frozenset({"kind", "on", "days", "until"}),
@@ -73,6 +97,8 @@ CLOCK_KEYS: dict[int, frozenset[str]] = {
                   "fee_quantity", "opinion"}),
     4: frozenset({"kind", "on", "days", "until", "party", "fee_amount", "fee_scale",
                   "fee_quantity", "opinion"}),
+    5: frozenset({"kind", "on", "days", "until", "party", "fee_amount", "fee_scale",
+                  "fee_quantity", "opinion"}),
 }  # fmt: skip
 #: The first scheme whose hash covers the scheme number.
 _HASHED_SCHEME = 3
@@ -80,10 +106,20 @@ _HASHED_SCHEME = 3
 _JCS_SCHEME = 4
 
 #: Case columns every audit event snapshots (the row as that change left it).
-SNAPSHOT_COLUMNS = (
+_SNAPSHOT_BEFORE_5 = (
     "state", "outcome", "outcome_reason", "drafted_by", "approved_by", "closed_on",
     "last_action_on", *(limit.column for limit in LIMIT_COLUMNS),
 )  # fmt: skip
+#: From scheme 5 on every column that decides what the case is, shows or prints.
+_SNAPSHOT_5 = (
+    *_SNAPSHOT_BEFORE_5, "registered_by", "is_demo", "limits_provisional", "reply_detail",
+    "refer_to", "assignee", "duplicate_of", "agency_id",
+)  # fmt: skip
+#: The first scheme with the wider snapshot and letter record, and the draft's hash.
+_WIDE_SCHEME = 5
+#: What a letter's record holds: before scheme 5, and from it on.
+_LETTER_KEYS_BEFORE_5 = ("kind", "number", "sha256")
+_LETTER_KEYS_5 = (*_LETTER_KEYS_BEFORE_5, "issued_by", "issued_on", "context_sha256")
 
 
 def canonical_json(data: Any, scheme: int | None = None) -> str:
@@ -128,8 +164,37 @@ def _iso(value: object) -> object:
     return value.isoformat() if isinstance(value, date) else value
 
 
-def case_snapshot(case: Case) -> dict[str, object]:
-    return {column: _iso(getattr(case, column)) for column in SNAPSHOT_COLUMNS}
+def case_snapshot(case: Case, scheme: int | None = None) -> dict[str, object]:
+    """The case row as an event of ``scheme`` (default: ``SCHEME``) records it."""
+    wide = (SCHEME if scheme is None else scheme) >= _WIDE_SCHEME
+    snapshot = {
+        column: _iso(getattr(case, column))
+        for column in (_SNAPSHOT_5 if wide else _SNAPSHOT_BEFORE_5)
+    }
+    if wide:
+        snapshot["draft_sha256"] = _sha256_or_none(case.draft_context)
+    return snapshot
+
+
+def _sha256_or_none(text: str | None) -> str | None:
+    return None if text is None else hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def letter_record(letter: Letter, scheme: int | None = None) -> dict[str, object]:
+    """What the event that issued ``letter`` records of it under ``scheme`` (default:
+    ``SCHEME``)."""
+    record: dict[str, object] = {
+        "kind": letter.kind,
+        "number": letter.number,
+        "sha256": hashlib.sha256(letter.html.encode("utf-8")).hexdigest(),
+    }
+    if (SCHEME if scheme is None else scheme) >= _WIDE_SCHEME:
+        record.update(
+            issued_by=letter.issued_by,
+            issued_on=letter.issued_on.isoformat(),
+            context_sha256=_sha256_or_none(letter.context),
+        )
+    return record
 
 
 def clock_event_record(row: ClockEventRow, scheme: int = SCHEME) -> dict[str, object]:
@@ -217,6 +282,7 @@ def event_hash(event: AuditEvent) -> str:
 def new_event(
     case: Case,
     *,
+    keys: AuditKeys,
     seq: int,
     at: datetime,
     actor: str,
@@ -259,6 +325,7 @@ def new_event(
         scheme=SCHEME,
     )
     event.hash = event_hash(event)
+    event.key_id, event.mac = keys.sign(event.hash)
     return event
 
 
@@ -271,25 +338,43 @@ def append_event(session: Session, case: Case, **fields: Any) -> AuditEvent:
     return event
 
 
+def _user_text(user: User) -> str:
+    return user_record(user.name, user.role, user.all_agencies, [a.id for a in user.agencies])
+
+
+def seal_user(user: User, keys: AuditKeys) -> None:
+    """Sign what ``user`` may do; call it whenever the role or the agencies change."""
+    user.key_id, user.mac = keys.sign(_user_text(user))
+
+
 @dataclass(frozen=True)
 class ChainBreak:
-    """The first event of a case whose chain does not hold, and why."""
+    """The first event of a case whose chain does not hold, and why; or (``case_id`` None)
+    a finding about the whole trail: a 文号 gap, a user, a checkpoint."""
 
-    case_id: int
-    seq: int
+    case_id: int | None
+    seq: int | None
     problem: str
+
+    @property
+    def where(self) -> str:
+        """Where the break is, in Chinese: ``案件12 第3条事件`` or ``全库``."""
+        if self.case_id is None:
+            return "全库"
+        return f"案件{self.case_id}" + (f" 第{self.seq}条事件" if self.seq is not None else "")
 
 
 def verify_case(
     case: Case,
     events: Sequence[AuditEvent],
     clock_rows: Sequence[ClockEventRow],
-    letters: Sequence[Letter] = (),
+    letters: Sequence[Letter],
+    keys: AuditKeys,
 ) -> ChainBreak | None:
-    """Check one case's chain and compare it with the rows it describes."""
+    """Check one case's chain, its signatures, and compare it with the rows it describes."""
     prev = GENESIS
     recorded_clock: list[tuple[int, object]] = []
-    recorded_letters: list[object] = []
+    recorded_letters: list[tuple[int, int, object]] = []
     newest_scheme = 0
     for expected_seq, event in enumerate(events, start=1):
         if event.seq != expected_seq:
@@ -304,6 +389,12 @@ def verify_case(
             recomputed = None
         if recomputed != event.hash:
             return ChainBreak(case.id, event.seq, "内容哈希不符：事件在写入后被改动")
+        unsigned = keys.check(event.key_id, event.hash, event.mac)
+        if unsigned is not None:
+            return ChainBreak(
+                case.id, event.seq,
+                f"事件{unsigned}：不是本系统写入的事件，或整条轨迹被重新计算改写",
+            )  # fmt: skip
         payload = json.loads(event.payload)
         scheme = event.scheme
         if scheme < _HASHED_SCHEME:  # the column is not hashed: trust the hashed payload
@@ -317,7 +408,7 @@ def verify_case(
         newest_scheme = scheme
         if "clock_event" in payload:
             recorded_clock.append((scheme, payload["clock_event"]))
-        recorded_letters.extend(payload.get("letters", []))
+        recorded_letters.extend((scheme, event.seq, x) for x in payload.get("letters", []))
         prev = event.hash
     if len(events) != case.version:
         return ChainBreak(
@@ -344,21 +435,35 @@ def verify_case(
         for row, (scheme, recorded) in zip(clock_rows, recorded_clock, strict=False)
     ):
         return ChainBreak(case.id, events[-1].seq, "计时事件与轨迹记载不符：期限依据被改动")
-    stored = [
-        {
-            "kind": x.kind,
-            "number": x.number,
-            "sha256": hashlib.sha256(x.html.encode("utf-8")).hexdigest(),
-        }
-        for x in letters
-    ]
-    if stored != recorded_letters:
-        return ChainBreak(case.id, events[-1].seq, "已发文书与轨迹记载不符：文书被改动或删除")
-    if json.loads(events[-1].payload).get("case") != case_snapshot(case):
+    if len(letters) != len(recorded_letters):
         return ChainBreak(
-            case.id, events[-1].seq, "案件当前记录与最后一条轨迹不符：案件被绕过流程修改"
-        )
+            case.id, events[-1].seq,
+            f"轨迹记载{len(recorded_letters)}份文书而库中有{len(letters)}份：文书被删除或添加",
+        )  # fmt: skip
+    for letter, (scheme, seq, recorded) in zip(letters, recorded_letters, strict=True):
+        changed = _differences(letter_record(letter, scheme), recorded)
+        if letter.audit_seq != seq:
+            changed.append("audit_seq")
+        if changed:
+            return ChainBreak(
+                case.id, seq,
+                f"文书{letter.number}与轨迹记载不符（{'、'.join(changed)}）：文书被改动",
+            )  # fmt: skip
+    recorded_case = json.loads(events[-1].payload).get("case")
+    changed = _differences(case_snapshot(case, events[-1].scheme), recorded_case)
+    if changed:
+        return ChainBreak(
+            case.id, events[-1].seq,
+            f"案件当前记录与最后一条轨迹不符（{'、'.join(changed)}）：案件被绕过流程修改",
+        )  # fmt: skip
     return None
+
+
+def _differences(actual: Mapping[str, object], recorded: object) -> list[str]:
+    """The keys whose values differ (every key if ``recorded`` is no mapping)."""
+    if not isinstance(recorded, Mapping):
+        return sorted(actual)
+    return sorted(k for k in actual.keys() | recorded.keys() if actual.get(k) != recorded.get(k))
 
 
 def _case_batches(
@@ -380,9 +485,17 @@ def _case_batches(
 
 
 def verify(
-    session: Session, case_id: int | None = None, agency_id: int | None = None
+    session: Session,
+    case_id: int | None = None,
+    agency_id: int | None = None,
+    *,
+    keys: AuditKeys,
 ) -> tuple[int, list[ChainBreak]]:
     """Recompute every chain (or one case's); return how many cases were checked and the breaks.
+
+    Without ``case_id`` it also checks what no single chain shows: that the 文号 of the
+    agency (or of every agency) have no gaps, that every user's role and agencies are as
+    signed, and (for the whole database) that every checkpoint still holds.
 
     Reads in batches, so memory stays flat however many cases there are. Run it inside one
     snapshot (``verify_snapshot``) so that writes committed meanwhile do not look like tampering.
@@ -407,24 +520,107 @@ def verify(
             letters[letter.case_id].append(letter)
         for case in batch:
             checked += 1
-            problem = verify_case(case, events[case.id], clock[case.id], letters[case.id])
+            problem = verify_case(case, events[case.id], clock[case.id], letters[case.id], keys)
             if problem is not None:
                 breaks.append(problem)
+    if case_id is None:
+        breaks += numbering_gaps(session, agency_id)
+        breaks += user_seal_breaks(session, keys)
+        if agency_id is None:
+            from disclosure.services.checkpoints import checkpoint_breaks
+
+            breaks += checkpoint_breaks(session, keys)
     return checked, breaks
 
 
+def numbering_gaps(session: Session, agency_id: int | None = None) -> list[ChainBreak]:
+    """文号 missing from, or beyond, each (agency, kind, year) counter's 1…last number.
+
+    Numbers are taken in the issuing transaction, so a rollback gives one back: a gap means
+    a letter (or its whole case, whose 登记回执 is numbered too) was deleted. One grouped
+    count finds the series to look at; only those are read number by number.
+    """
+    series = (
+        select(Case.agency_id, Letter.kind, Letter.year, func.count(), func.max(Letter.seq_no))
+        .join(Case, Case.id == Letter.case_id)
+        .group_by(Case.agency_id, Letter.kind, Letter.year)
+    )
+    counters = select(LetterCounter)
+    if agency_id is not None:
+        series = series.where(Case.agency_id == agency_id)
+        counters = counters.where(LetterCounter.agency_id == agency_id)
+    found = {(a, k, y): (n, top) for a, k, y, n, top in session.execute(series)}
+    last = {(c.agency_id, c.kind, c.year): c.last_no for c in session.scalars(counters)}
+    names = {agency_id: name for agency_id, name in session.execute(select(Agency.id, Agency.name))}
+    breaks = []
+    for key in sorted(found.keys() | last.keys()):
+        count, top = found.get(key, (0, 0))
+        last_no = last.get(key, 0)
+        if count == top == last_no:
+            continue
+        agency, kind, year = key
+        numbers = set(
+            session.scalars(
+                select(Letter.seq_no)
+                .join(Case, Case.id == Letter.case_id)
+                .where(Case.agency_id == agency, Letter.kind == kind, Letter.year == year)
+            )
+        )
+        title, agency_name = _kind_title(kind), names.get(agency, f"（编号{agency}）")
+        missing = sorted(set(range(1, last_no + 1)) - numbers)
+        beyond = sorted(n for n in numbers if n > last_no)
+        if missing:
+            shown = "、".join(str(n) for n in missing[:10]) + ("等" if len(missing) > 10 else "")
+            breaks.append(ChainBreak(None, None, (
+                f"{agency_name}{year}年{title}文号第{shown}号缺失（计数器已到{last_no}号）："
+                "文书或其所在案件被删除"
+            )))  # fmt: skip
+        if beyond:
+            breaks.append(ChainBreak(None, None, (
+                f"{agency_name}{year}年{title}文号第{beyond[0]}号超出计数器（{last_no}号）："
+                "计数器被改动，或其后的文书被删除"
+            )))  # fmt: skip
+    return breaks
+
+
+def _kind_title(kind: str) -> str:
+    return LETTER_TYPES[kind].title if kind in LETTER_TYPES else kind
+
+
+def user_seal_breaks(session: Session, keys: AuditKeys) -> list[ChainBreak]:
+    """Users whose role or agencies are not what the system signed."""
+    breaks = []
+    for user in session.execute(select(User).order_by(User.id)).unique().scalars():
+        problem = keys.check(user.key_id, _user_text(user), user.mac)
+        if problem is not None:
+            breaks.append(ChainBreak(None, None, (
+                f"用户{user.name}（现为{user.role}）的角色或所属机关{problem}："
+                "用户表被绕过系统修改"
+            )))  # fmt: skip
+    return breaks
+
+
 def verify_snapshot(
-    engine: Engine, case_id: int | None = None, agency_id: int | None = None
+    engine: Engine,
+    case_id: int | None = None,
+    agency_id: int | None = None,
+    *,
+    keys: AuditKeys | None = None,
 ) -> tuple[int, list[ChainBreak]]:
     """``verify`` inside one read snapshot (REPEATABLE READ on PostgreSQL, a read
-    transaction on SQLite), safe to run while clerks keep working."""
+    transaction on SQLite), safe to run while clerks keep working. ``keys`` default to the
+    environment's (``Settings.from_env()``)."""
+    if keys is None:
+        from disclosure.config import Settings
+
+        keys = Settings.from_env().audit_keys
     with engine.connect() as conn:
         if conn.dialect.name == "postgresql":
             conn = conn.execution_options(isolation_level="REPEATABLE READ")
         else:
             conn.exec_driver_sql("BEGIN")  # pysqlite would run each SELECT on its own
         with Session(bind=conn) as session:
-            return verify(session, case_id, agency_id)
+            return verify(session, case_id, agency_id, keys=keys)
 
 
 def verify_trail(
@@ -437,7 +633,7 @@ def verify_trail(
         from disclosure.services.agencies import get_agency
 
         agency_id = get_agency(app, agency).id
-    checked, breaks = verify_snapshot(app.engine, case_id, agency_id)
+    checked, breaks = verify_snapshot(app.engine, case_id, agency_id, keys=app.settings.audit_keys)
     if case_id is not None and checked == 0:
         raise NotFound("case", f"案件{case_id}不存在")
     return checked, breaks

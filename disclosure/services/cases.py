@@ -29,7 +29,9 @@ from disclosure.services.audit import (
     append_event,
     application_fingerprint,
     clock_event_record,
+    letter_record,
     new_event,
+    seal_user,
 )
 from disclosure.services.auth import Via, check_password_rules, hash_password
 from disclosure.services.letters import LetterInput, LetterRequest, last_party, month_rank
@@ -97,18 +99,18 @@ def add_user(
             raise RuleViolation("name", "unique", f"用户“{name}”已存在")
         if all_agencies and role_value is Role.CLERK:
             raise RuleViolation("all_agencies", "role", "经办人不能是县级（全部机关）用户")
-        uow.session.add(
-            User(
-                name=name,
-                role=role_value.value,
-                display_name=display_name or name,
-                created_at=app.now(),
-                all_agencies=all_agencies,
-                agencies=agencies_named(uow.session, agencies, all_agencies),
-                password_hash=password_hash,
-                email=email,
-            )
+        user = User(
+            name=name,
+            role=role_value.value,
+            display_name=display_name or name,
+            created_at=app.now(),
+            all_agencies=all_agencies,
+            agencies=agencies_named(uow.session, agencies, all_agencies),
+            password_hash=password_hash,
+            email=email,
         )
+        seal_user(user, app.settings.audit_keys)
+        uow.session.add(user)
         uow.commit()
 
 
@@ -314,7 +316,7 @@ def register(
             session, app.settings, case, LetterKind.RECEIPT,
             LetterRequest(limits, limits, today), issued_by=actor.name, audit_seq=1, at=app.now(),
         )  # fmt: skip
-        receipt = {"kind": letter.kind, "number": letter.number, "sha256": letter.content_sha256}
+        receipt = letter_record(letter)
         # The trail keeps a fingerprint of the personal data, not the data itself: an
         # append-only log could never correct or erase it.
         recorded: dict[str, Any] = {
@@ -331,6 +333,7 @@ def register(
         append_event(
             session,
             case,
+            keys=app.settings.audit_keys,
             seq=1,
             at=app.now(),
             actor=actor.name,
@@ -632,13 +635,11 @@ def _apply(
             context=approved,
         )
         issued.append(IssuedLetter(letter.kind, letter_type.title, letter.number))
-        payload.setdefault("letters", []).append(
-            {"kind": letter.kind, "number": letter.number, "sha256": letter.content_sha256}
-        )
+        payload.setdefault("letters", []).append(letter_record(letter))
     audit_event = new_event(
-        case, seq=seq, at=app.now(), actor=actor.name, actor_role=actor.role.value,
-        trigger=step.trigger, from_state=step.before.value, to_state=step.after.value,
-        reason=command.reason, payload=payload,
+        case, keys=settings.audit_keys, seq=seq, at=app.now(), actor=actor.name,
+        actor_role=actor.role.value, trigger=step.trigger, from_state=step.before.value,
+        to_state=step.after.value, reason=command.reason, payload=payload,
     )  # fmt: skip
     _set(case, audit_head=audit_event.hash)
     _write_case(session, case, loaded_version)
@@ -682,8 +683,8 @@ def recompute_limits(
         if before[column] != after[column]
     }
     append_event(
-        session, case, seq=seq, at=now, actor=SYSTEM_ACTOR, actor_role=SYSTEM_ACTOR,
-        trigger="recompute_limits", from_state=state.value, to_state=state.value, reason=note,
+        session, case, keys=settings.audit_keys, seq=seq, at=now, actor=SYSTEM_ACTOR,
+        actor_role=SYSTEM_ACTOR, trigger="recompute_limits", from_state=state.value, to_state=state.value, reason=note,
         payload={"limits": _limits_payload(limits), "moved": moved},
     )  # fmt: skip
     return 1

@@ -28,7 +28,7 @@ def upgrade_schema(settings: Settings) -> SchemaState:
     engine = make_engine(settings.database_url)
     try:
         before = current_revision(engine)
-        ensure_schema(engine, create=True)
+        ensure_schema(engine, create=True, keys=lambda: settings.audit_keys)
         return SchemaState(describe_database(settings.database_url), before, head_revision())
     finally:
         engine.dispose()

@@ -22,6 +22,7 @@ from sqlalchemy.exc import IntegrityError
 from disclosure.config import Settings
 from disclosure.errors import MailUnavailable, NotFound
 from disclosure.models.tables import DigestSent, User
+from disclosure.services.checkpoints import ANCHOR_ROLES, anchor_line
 from disclosure.services.notifications import digest_text, inbox_of
 from disclosure.services.unit_of_work import App
 from disclosure.workflow.calendar import cn_date
@@ -102,11 +103,10 @@ def preview_digests(app: App) -> list[tuple[str, str]]:
         ).unique():
             items = inbox_of(session, user.name)
             if items:
+                anchor = anchor_line(session) if user.role in ANCHOR_ROLES else ""
+                link = app.settings.public_url
                 texts.append(
-                    (
-                        user.name,
-                        digest_text(user.display_name, items, today, app.settings.public_url),
-                    )
+                    (user.name, digest_text(user.display_name, items, today, link, anchor))
                 )
         return texts
 
@@ -149,7 +149,8 @@ def send_digests(app: App, today: date) -> DigestRun:
                     continue
                 user = session.get(User, user_id)
                 assert user is not None
-                text = digest_text(user.display_name, items, today, settings.public_url)
+                anchor = anchor_line(session) if user.role in ANCHOR_ROLES else ""
+                text = digest_text(user.display_name, items, today, settings.public_url, anchor)
                 if smtp is None:
                     smtp = _connect(settings)
                 try:

@@ -180,8 +180,11 @@ def mark_read(app: App, name: str, ids: list[int] | None = None) -> int:
         return marked or 0
 
 
-def digest_text(display_name: str, items: list[InboxItem], today: date, link: str) -> str:
-    """The body of a user's daily digest, in Chinese."""
+def digest_text(
+    display_name: str, items: list[InboxItem], today: date, link: str, anchor: str = ""
+) -> str:
+    """The body of a user's daily digest, in Chinese; ``anchor`` (the latest checkpoint, for
+    supervisors and auditors) is printed so that it also lands outside the system."""
     lines = [
         f"{display_name}：",
         "",
@@ -199,5 +202,7 @@ def digest_text(display_name: str, items: list[InboxItem], today: date, link: st
         lines.append("")
     if link:
         lines.append(f"请登录工作台处理：{link}")
+    if anchor:
+        lines += ["", anchor]
     lines.append("（本邮件由系统自动发送，请勿回复。）")
     return "\n".join(lines)

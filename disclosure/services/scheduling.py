@@ -30,6 +30,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from disclosure.models.tables import SchedulerRun
+from disclosure.services import checkpoints
 from disclosure.services.alerts import ScanCounts, recompute_after_calendar_change, scan
 from disclosure.services.unit_of_work import App
 
@@ -49,10 +50,13 @@ class ScanOutcome:
         counts: what the scan raised, cleared and recomputed; None if it skipped.
         skipped: why it skipped (``SKIPPED_LOCKED`` or ``SKIPPED_SLOT_TAKEN``); None if it
             scanned.
+        checkpoint: the number of the checkpoint taken after the scan, if any.
     """
 
     counts: ScanCounts | None
     skipped: str | None = None
+    #: The checkpoint the scan took (``services.checkpoints``); None if nothing changed.
+    checkpoint: int | None = None
 
 
 def interval_slot(moment: datetime, interval_seconds: int) -> int:
@@ -100,7 +104,8 @@ def run_scan(
     (``recompute_after_calendar_change``). Every attempt does this, even one that then
     skips. Then one transaction sets ``scan_timeouts`` and takes the advisory lock (both on
     PostgreSQL only), inserts the ``scheduler_runs`` row, raises and clears the alerts
-    (``alerts.scan``), records the counts on the row, and commits.
+    (``alerts.scan``), records the counts on the row, and commits. Last, a checkpoint of the
+    trail (``checkpoints.take``) in a transaction of its own.
 
     Args:
         app: the application context.
@@ -149,6 +154,9 @@ def run_scan(
         run = session.scalars(select(SchedulerRun).where(SchedulerRun.id == run_id)).one()
         run.finished_at = app.now()
         run.raised, run.cleared, run.recomputed = counts.raised, counts.cleared, counts.recomputed
-        if not dry_run:
-            uow.commit()
-        return ScanOutcome(counts)
+        if dry_run:
+            return ScanOutcome(counts)
+        uow.commit()
+    # The checkpoint after the scan's commit: a failing folder never loses the alerts.
+    made = checkpoints.take(app)
+    return ScanOutcome(counts, checkpoint=made.seq if made is not None else None)

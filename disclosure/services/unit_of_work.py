@@ -55,7 +55,7 @@ class App:
         settings = settings or Settings.from_env()
         engine = make_engine(settings.database_url)
         try:
-            ensure_schema(engine, create=create)
+            ensure_schema(engine, create=create, keys=lambda: settings.audit_keys)
         except BaseException:
             engine.dispose()
             raise

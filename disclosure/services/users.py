@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 from disclosure.errors import NotFound, PermissionDenied, RuleViolation
 from disclosure.models.tables import User
 from disclosure.services import auth, cases
+from disclosure.services.audit import seal_user
 from disclosure.services.auth import Channel
 from disclosure.services.cases import agencies_named
 from disclosure.services.unit_of_work import App
@@ -230,6 +231,7 @@ def change_account(
         if changed.agencies:
             user.agencies, user.all_agencies = chosen, all_agencies
             log("agencies_changed", f"{before} → {after}")
+        seal_user(user, app.settings.audit_keys)
         uow.commit()
         return changed
 

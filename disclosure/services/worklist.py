@@ -279,9 +279,9 @@ def assign(
             if via is not None:
                 payload["via"] = via.record()
             append_event(
-                session, case, seq=seq, at=app.now(), actor=user.name, actor_role=user.role,
-                trigger="assign", from_state=case.state, to_state=case.state, reason=reason,
-                payload=payload,
+                session, case, keys=app.settings.audit_keys, seq=seq, at=app.now(),
+                actor=user.name, actor_role=user.role, trigger="assign", from_state=case.state,
+                to_state=case.state, reason=reason, payload=payload,
             )  # fmt: skip
             if target.name != user.name:
                 note = f"{user.display_name}将本案分派给您承办" + (f"：{reason}" if reason else "")

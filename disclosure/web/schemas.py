@@ -260,8 +260,9 @@ class DeadlineOut(BaseModel):
 
 
 class ChainBreakOut(BaseModel):
-    case_id: int
-    seq: int
+    #: None: a finding about the whole trail (a 文号 gap, a user, a checkpoint).
+    case_id: int | None
+    seq: int | None
     problem: str
 
 

@@ -437,6 +437,24 @@ def _symlink(link: Path, target: Path) -> str:
     return str(link)
 
 
+def input_folders(root: Path) -> list[Value]:
+    """Hostile folders to read from (``audit verify --against``), all inside ``root``."""
+    root.mkdir(parents=True, exist_ok=True)
+    empty = root / "empty"
+    empty.mkdir(exist_ok=True)
+    existing = root / "existing.txt"
+    existing.write_text("x", encoding="utf-8")
+    return [
+        _v("folder", "empty folder", str(empty), "refuse"),
+        _v("folder", "missing folder", str(root / "nowhere"), "refuse"),
+        _v("folder", "a regular file", str(existing), "refuse"),
+        _v("folder", "path with NUL", str(root / "a\x00b"), "refuse"),
+        _v("folder", "name too long", str(root / ("长" * 300)), "refuse"),
+        _v("folder", "symlink to the empty folder", _symlink(root / "link", empty), "refuse"),
+        _v("folder", "control characters in name", str(root / "a\x1b[31m"), "refuse"),
+    ]
+
+
 def output_paths(root: Path, is_dir: bool) -> list[Value]:
     """Hostile ``--out`` targets, all inside ``root`` (never a real /dev file)."""
     root.mkdir(parents=True, exist_ok=True)
@@ -1043,6 +1061,8 @@ def values_for(h: Harness, command: CommandSpec, p: Param, level: Level) -> list
     if p.kind == "path":
         if any(f == "--out" for f in p.flags):
             return values + output_paths(h.workdir / f"out-{command.path[-1]}", p.name == "out_dir")
+        if p.name == "against":
+            return values + input_folders(h.workdir / "folders")
         kind = "deadline" if p.name == "json_file" else "application"
         return values + input_files(h.workdir / f"files-{kind}", kind)
     if p.kind == "int":

@@ -49,7 +49,8 @@ def _plant(database_url: str) -> int:
         case.description = case.reply_detail = case.refer_to = HOSTILE
         case.version += 1
         append_event(
-            session, case, seq=case.version, at=datetime.now(UTC), actor=SHORT,
+            session, case, keys=app.settings.audit_keys, seq=case.version,
+            at=datetime.now(UTC), actor=SHORT,
             actor_role="clerk", trigger="review", from_state="registered",
             to_state="registered", reason=HOSTILE, payload={"on": HOSTILE, "note": HOSTILE},
         )  # fmt: skip

@@ -214,7 +214,7 @@ def _append(app: App, case_id: int, payload: dict[str, object]) -> AuditEvent:
         assert case is not None
         case.version += 1
         event = append_event(
-            uow.session, case, seq=case.version, at=app.now(), actor="alice",
+            uow.session, case, keys=app.settings.audit_keys, seq=case.version, at=app.now(), actor="alice",
             actor_role="clerk", trigger="review", from_state="registered",
             to_state="registered", reason="", payload=payload,
         )  # fmt: skip
@@ -229,7 +229,7 @@ def test_new_events_are_hashed_over_rfc8785_canonical_json(app: App) -> None:
     case_id = cases.register(app, application(), "alice", TODAY)
     event = _append(app, case_id, {"\ufb01": "ligature", "\U0001f600": "emoji", "on": TODAY})
     [first, second] = _events(app, case_id)
-    assert (first.scheme, second.scheme) == (SCHEME, SCHEME) == (4, 4)
+    assert (first.scheme, second.scheme) == (SCHEME, SCHEME) == (5, 5)
     assert second.payload.endswith('"on":"2026-11-24","\U0001f600":"emoji","\ufb01":"ligature"}')
     body = _body(second)
     assert second.hash == event.hash == hashlib.sha256(rfc8785.dumps(body)).hexdigest()
@@ -256,7 +256,7 @@ def test_a_scheme_4_chain_verifies_and_a_one_byte_change_is_found(app: App) -> N
     case_id = cases.register(app, application(), "alice", TODAY)
     drive(app, case_id, FULL_CASE[:5])
     events = _events(app, case_id)
-    assert {e.scheme for e in events} == {4}
+    assert {e.scheme for e in events} == {SCHEME}
     assert all(e.hash == hashlib.sha256(rfc8785.dumps(_body(e))).hexdigest() for e in events)
     assert verify_snapshot(app.engine) == (1, [])
 
@@ -280,7 +280,7 @@ def test_a_chain_of_scheme_3_events_continued_under_scheme_4_verifies(
         drive(app, case_id, FULL_CASE[:4])
     drive(app, case_id, FULL_CASE[4:8])
     events = _events(app, case_id)
-    assert [e.scheme for e in events] == [3] * 5 + [4] * 4
+    assert [e.scheme for e in events] == [3] * 5 + [SCHEME] * 4
     for e in events:  # each event is hashed under its own scheme's canonical form
         canonical = _python_json if e.scheme == 3 else rfc8785.dumps
         assert e.hash == hashlib.sha256(canonical(_body(e))).hexdigest()

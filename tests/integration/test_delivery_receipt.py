@@ -55,7 +55,7 @@ def test_the_delivery_receipt_is_recorded_printed_and_kept_in_the_trail(app: App
         assert last is not None and last.trigger == "acknowledge_delivery"
         payload = json.loads(last.payload)
         assert (payload["receiver"], payload["method"]) == ("张三", "直接送达")
-        assert verify(uow.session, case_id) == (1, [])
+        assert verify(uow.session, case_id, keys=app.settings.audit_keys) == (1, [])
     act(app, case_id, "archive", "alice", "2026-11-25", today=D("2026-11-25"))
 
 

@@ -86,4 +86,4 @@ def test_fifty_threads_act_on_fifty_cases_at_once_without_a_global_lock(app: App
         for case_id in parallel:
             case = uow.session.get(Case, case_id)
             assert case is not None and case.state == "consulting_agency"
-            assert audit.verify(uow.session, case_id) == (1, [])
+            assert audit.verify(uow.session, case_id, keys=app.settings.audit_keys) == (1, [])
