@@ -163,6 +163,7 @@ REQUIRED_INPUTS: dict[str, dict[str, Any]] = {
     "acknowledge_delivery": {"receiver": "张三", "method": "直接送达"},
     "record_contact": {"contact_method": "phone", "summary": "电话告知办理进度"},
     "urge": {"reason": "请尽快办理"},
+    "record_challenge": {"kind": "reconsideration", "filed_on": "2025-06-30"},
 }
 
 

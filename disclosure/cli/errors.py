@@ -94,10 +94,13 @@ def flag(field: str) -> str:
     return "--" + FLAG_FOR_FIELD.get(field, field).replace("_", "-")
 
 
-#: Service fields a command-line flag sets: every trigger input, the date and the version.
-_FLAGGED_FIELDS = frozenset(
-    name for t in TRIGGERS for name in t.input.model_fields if name != "trigger"
-) | {"on", "expected_version", "agency", "agencies", "all_agencies", "password"}
+#: Service fields a command-line flag sets: every trigger input, the date, the version, and
+#: the report and verification options of the same name.
+_FLAGGED_FIELDS = (
+    frozenset(name for t in TRIGGERS for name in t.input.model_fields if name != "trigger")
+    | {"on", "expected_version", "agency", "agencies", "all_agencies", "password"}
+    | {"row", "column", "from", "to", "against"}
+)
 #: Keys whose messages always name the field themselves (no label in parentheses needed).
 _SELF_NAMED = frozenset(FIELD_LABELS) | {"display_name"}
 

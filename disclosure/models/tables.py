@@ -182,7 +182,11 @@ class ClockEventRow(Base):
     """An event that moves a time limit, with the business date it happened on."""
 
     __tablename__ = "clock_events"
-    __table_args__ = (UniqueConstraint("case_id", "seq"),)
+    __table_args__ = (
+        UniqueConstraint("case_id", "seq"),
+        # The annual report reads fee notices and payments by date (0012).
+        Index("ix_clock_events_kind_occurred", "kind", "occurred_on"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"))
@@ -212,6 +216,8 @@ class AuditEvent(Base):
     __table_args__ = (
         UniqueConstraint("case_id", "seq"),
         Index("ix_audit_events_at", "at"),
+        # The report reads the few events of one trigger (record_challenge; 0012).
+        Index("ix_audit_events_trigger", "trigger"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -24,14 +24,16 @@ from disclosure.reports.output import (
 )
 from disclosure.workflow.annual_report import (
     CHALLENGE_COLUMNS,
-    CHALLENGE_LABELS,
     COLUMNS,
-    LITIGATION_HEADING,
     ROWS,
     TOTAL,
     AnnualReport,
-    ChallengeKind,
     Row,
+)
+from disclosure.workflow.challenges import (
+    CHALLENGE_LABELS,
+    LITIGATION_HEADING,
+    ChallengeKind,
     challenge_name,
 )
 

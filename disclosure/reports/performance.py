@@ -92,6 +92,16 @@ def performance_csv(report: PerformanceReport) -> str:
     return buffer.getvalue()
 
 
+def performance_table_rows(report: PerformanceReport) -> list[list[str]]:
+    """The CSV's lines as text for a terminal table: the headings first, nothing escaped
+    (the terminal escapes markup itself)."""
+    rows = [list(HEADINGS)]
+    for agency in report.agencies:
+        for month, values in _agency_lines(agency):
+            rows.append([agency.label, month, *map(_csv_value, values)])
+    return rows
+
+
 def performance_table(report: PerformanceReport) -> Table:
     """The figures under one header line, each agency's name beside its lines."""
     cells = [Cell(0, i, heading, "head") for i, heading in enumerate(HEADINGS)]

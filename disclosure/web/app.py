@@ -113,6 +113,7 @@ def create_app(service: App, *, with_scheduler: bool = False) -> FastAPI:
         cases,
         notifications,
         pages,
+        reports,
     )
 
     @asynccontextmanager
@@ -149,6 +150,7 @@ def create_app(service: App, *, with_scheduler: bool = False) -> FastAPI:
     web.include_router(approvals.router)
     web.include_router(alerts.router)
     web.include_router(calculator.router)
+    web.include_router(reports.router)
     web.include_router(notifications.router)
     web.include_router(admin.router)
     web.include_router(api.router, prefix=API_PREFIX)

@@ -17,6 +17,7 @@ from typing import Any
 from disclosure.errors import DeadlineError, PermissionDenied, RuleViolation
 from disclosure.workflow.calendar import WorkingCalendar, cn_date
 from disclosure.workflow.case import CaseFacts, Command
+from disclosure.workflow.challenges import CHALLENGE_RESULTS, ChallengeKind, challenge_name
 from disclosure.workflow.deadlines import ClockEvent, ClockKind, Limits, compute_limits
 from disclosure.workflow.fees import Fee, FeeScale, compute_fee
 from disclosure.workflow.inputs import (
@@ -46,6 +47,7 @@ OPINIONS = {"agree": "同意公开", "object": "不同意公开"}
 
 #: How staff reached the applicant (the seed: 主动与申请人联系沟通).
 CONTACT_METHODS = {"phone": "电话", "visit": "当面", "letter": "信函", "email": "电子邮件"}
+_CHALLENGE_KINDS = {kind.value: challenge_name(kind) for kind in ChallengeKind}
 
 
 class Firing:
@@ -270,6 +272,36 @@ def _fee_due(m: Firing) -> None:
             f"{fee.basis}计算应缴0元，未超过合理范围，不得发出收费通知（第四十二条）",
         )
     m.fee = fee
+
+
+def _challenge_dates(m: Firing) -> None:
+    """Filed no later than the day it is recorded; a result comes with its decision date,
+    which is not before the filing."""
+    filed, result, decided = m.value("filed_on"), m.value("result"), m.value("decided_on")
+    if filed > m.command.on:
+        raise _violation(
+            "filed_on", "not_after_on",
+            f"提起日期{cn_date(filed)}晚于登记日期{cn_date(m.command.on)}",
+        )  # fmt: skip
+    if (result is None) != (decided is None):
+        raise _violation(
+            "decided_on", "with_result", "结果与审结日期须同时填写（尚未审结则都不填）"
+        )
+    if decided is not None and not filed <= decided <= m.command.on:
+        raise _violation(
+            "decided_on", "between",
+            f"审结日期{cn_date(decided)}须在提起日期{cn_date(filed)}与登记日期之间",
+        )  # fmt: skip
+
+
+def _optional_one_of(field_name: str, choices: Mapping[str, str], what: str) -> Guard:
+    one_of = _one_of(field_name, choices, what)
+
+    def guard(m: Firing) -> None:
+        if m.value(field_name) is not None:
+            one_of(m)
+
+    return guard
 
 
 def _one_of(field_name: str, choices: Mapping[str, str], what: str) -> Guard:
@@ -543,6 +575,33 @@ TRIGGERS: tuple[Trigger, ...] = (
         },
         guards=(_one_of("contact_method", CONTACT_METHODS, "联系方式"),),
         recorded=("contact_method", "summary"),
+    ),
+    # 行政复议、行政诉讼 about a case (annual report section 四): filed, and later decided;
+    # recording the same kind again records where it stands now. An archived file is
+    # closed for good, so a case is archived once the remedy periods have passed.
+    Trigger(
+        "record_challenge", "登记复议诉讼", (S.REPLIED, S.WITHDRAWN, S.ABANDONED), None, _CLERKS,
+        fields={
+            "kind": text_field(
+                "复议诉讼类别", 30, choices=_CHALLENGE_KINDS, required=True,
+                help="复议诉讼类别：reconsideration 行政复议 / litigation_direct 未经复议直接起诉"
+                " / litigation_after_review 复议后起诉",
+            ),
+            "filed_on": date_field("提起日期", help="申请复议或起诉的日期", required=True),
+            "result": text_field(
+                "审结结果", 20, choices=CHALLENGE_RESULTS,
+                help="审结结果：upheld 维持 / corrected 纠正 / other 其他结果；尚未审结则不填",
+            ),
+            "decided_on": date_field("审结日期", help="复议决定或判决的日期；尚未审结则不填"),
+        },
+        guards=(
+            _one_of("kind", _CHALLENGE_KINDS, "复议诉讼类别"),
+            _optional_one_of("result", CHALLENGE_RESULTS, "审结结果"),
+            _challenge_dates,
+        ),
+        # Kept in the trail only: the annual report reads them from there (hash-chained and
+        # signed, so a challenge cannot be edited away unnoticed).
+        recorded=("kind", "filed_on", "result", "decided_on"),
     ),
     # 催办: a supervisor presses the responsible clerk, who finds it among what needs them.
     Trigger(

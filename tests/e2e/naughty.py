@@ -701,9 +701,13 @@ class Harness:
     def __init__(self, database_url: str, workdir: Path) -> None:
         self.database_url = database_url
         self.workdir = workdir
+        # The run's own audit key and checkpoint folder: `audit rotate-key` and `audit
+        # checkpoint` run here too, and must not touch another test's.
         self.env = {
             "DISCLOSURE_DATABASE_URL": database_url,
             "DISCLOSURE_TODAY": TODAY,
+            "DISCLOSURE_AUDIT_KEY_FILE": str(workdir / "audit.keys"),
+            "DISCLOSURE_CHECKPOINT_DIR": str(workdir / "anchors"),
         }
         self._counter = 0
         self._recorder = _Recorder()
@@ -806,7 +810,13 @@ class Harness:
         first = self.invoke(["db", "upgrade"])
         if first.code != 0:
             raise RuntimeError(f"disclosure db upgrade failed: {first.stderr or first.exception}")
-        self.app = App.open(Settings.from_env(database_url=self.database_url))
+        self.app = App.open(
+            Settings.from_env(
+                database_url=self.database_url,
+                audit_key_file=self.workdir / "audit.keys",
+                checkpoint_dir=self.workdir / "anchors",
+            )
+        )
         for name, role, display in (
             ("alice", "clerk", "王晓梅"),
             ("carol", "clerk", "陈静"),
@@ -930,6 +940,8 @@ TRIGGER_BASELINE: dict[str, str] = {
     "method": "直接送达",
     "contact_method": "phone",
     "summary": "电话告知申请人受理情况",
+    "kind": "reconsideration",
+    "filed_on": "2026-11-20",
 }
 
 
@@ -990,6 +1002,16 @@ def baseline(h: Harness, command: CommandSpec) -> dict[str, str | list[str] | No
                 ("user revoke-token", "token_id"): "1",  # setup() gives alice token 1
                 ("user password", "password_stdin"): "1",  # invoke() feeds stdin a password
                 ("user email", "email"): "wang@example.gov.cn",
+                ("report annual", "year"): "2026",
+                ("report annual", "fmt"): "csv",
+                ("report annual", "out_path"): str(h.workdir / "out" / "annual.csv"),
+                ("report performance", "first"): "2026-01",
+                ("report performance", "last"): "2026-11",
+                ("report performance", "fmt"): "csv",
+                ("report performance", "out_path"): str(h.workdir / "out" / "performance.csv"),
+                ("report explain", "year"): "2026",
+                ("report explain", "row"): "一",
+                ("report explain", "column"): "自然人",
             }.get((name, p.name))
             if value is None and command.path[0] == "user" and p.name == "name":
                 value = "alice"

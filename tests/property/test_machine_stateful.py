@@ -219,22 +219,25 @@ class CaseMachine(RuleBasedStateMachine):
 
     @invariant()
     def closed_case_accepts_only_archive(self) -> None:
-        """A closed case is archived; until then a contact may be recorded and, once replied,
-        the applicant's 送达回证 may still come in."""
+        """A closed case is archived; until then a contact, a reconsideration or a lawsuit may
+        be recorded and, once replied, the applicant's 送达回证 may still come in."""
         state = self.facts.state
         if state not in CLOSED_STATES:
             return
-        expected = [] if state is State.ARCHIVED else ["archive", "record_contact"]
+        expected = (
+            [] if state is State.ARCHIVED else ["archive", "record_challenge", "record_contact"]
+        )
         if state is State.REPLIED:
-            expected = ["acknowledge_delivery", "archive", "record_contact"]
-        assert available_triggers(state) == expected
+            expected = ["acknowledge_delivery", "archive", "record_challenge", "record_contact"]
+        assert sorted(available_triggers(state)) == expected
         for trigger in TRIGGERS:
             if trigger in expected:
                 continue
             fields = {"reason": "理由", "days": 5, "until": self.today, "opinion": "agree",
                       "outcome": "disclose", "reason_code": "provided",
                       "receiver": "张三", "method": "直接送达", "contact_method": "phone",
-                      "summary": "电话沟通"}  # fmt: skip
+                      "summary": "电话沟通", "kind": "reconsideration",
+                      "filed_on": self.today}  # fmt: skip
             taken = TRIGGERS_BY_NAME[trigger].input.model_fields
             given = {k: v for k, v in fields.items() if k in taken}
             command = Command(parse_input(trigger, given), ACTORS[2], self.today)

@@ -8,6 +8,7 @@ rows with their exact wording (``FORM_ROWS``), the row of every outcome and reas
 
 from __future__ import annotations
 
+from collections import Counter
 from datetime import date, timedelta
 from decimal import Decimal
 
@@ -20,11 +21,13 @@ from disclosure.workflow import annual_report
 from disclosure.workflow.annual_report import (
     ROWS,
     AnnualReport,
+    CaseCount,
     Challenge,
     FeeRecord,
     ReportCase,
     build_annual_report,
     check_annual_report,
+    count_annual_report,
     explain_cell,
     parse_column,
     parse_row,
@@ -567,3 +570,34 @@ def test_every_case_closed_in_the_year_is_counted_in_exactly_one_result_row(
     numbered = [key for key in FORM_KEYS if key.count(".") == 2 or key in ("三.(一)", "三.(二)")]
     found = sorted(i for key in numbered for i in report.cases_in(key, "总计"))
     assert found == closed
+
+
+def _period(day: date | None, year: int) -> str:
+    if day is None:
+        return "open"
+    return "before" if day.year < year else "during" if day.year == year else "after"
+
+
+@settings(max_examples=200, deadline=None)
+@given(cases=report_cases())
+def test_counting_groups_gives_the_figures_of_counting_cases(cases: list[ReportCase]) -> None:
+    """What a GROUP BY over the cases gives (``count_annual_report``) equals case by case."""
+    groups = Counter(
+        (c.applicant_kind, _period(c.received_on, YEAR), _period(c.closed_on, YEAR), c.state,
+         c.outcome, c.outcome_reason)
+        for c in cases
+    )  # fmt: skip
+    counted = count_annual_report(
+        YEAR, "示例市审计局", [CaseCount(*key, count=n) for key, n in groups.items()]
+    )
+    assert counted.section3 == build(*cases).section3 == naive_section3(cases, YEAR)
+    with pytest.raises(RuleViolation) as itemised:
+        counted.cases_in("一", "总计")
+    assert itemised.value.rule == "not_itemised"
+
+
+def test_a_group_closed_before_it_was_received_is_refused() -> None:
+    group = CaseCount("person", "during", "before", "replied", "disclose", "provided", 3)
+    with pytest.raises(RuleViolation) as refused:
+        count_annual_report(YEAR, "示例市审计局", [group])
+    assert refused.value.rule == "closed_before_received"
