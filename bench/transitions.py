@@ -11,8 +11,8 @@ For each backend (SQLite in a temporary file, then PostgreSQL in a fresh databas
 * raw: M other cases get the same number of transactions through one SQLAlchemy
   ``Connection`` and ``text()``: per change exactly one ``UPDATE cases SET state = ?,
   version = version + 1, audit_head = ? WHERE id = ? AND version = ?`` and one
-  ``INSERT INTO audit_events`` (seq = the new version) whose SHA-256 chain hash was computed
-  beforehand, then COMMIT.
+  ``INSERT INTO audit_events`` (seq = the new version) whose SHA-256 chain hash and HMAC
+  were computed beforehand, then COMMIT.
 
 The two run in alternating blocks of ``BLOCK`` cases, so a machine busy with something else
 slows both alike and the ratio stays comparable. Statements per change are counted on the
@@ -96,9 +96,9 @@ RAW_UPDATE = text(
 )
 RAW_INSERT = text(
     'INSERT INTO audit_events (case_id, seq, at, actor, actor_role, "trigger", from_state, '
-    "to_state, reason, payload, prev_hash, hash, scheme) VALUES (:case_id, :seq, :at, :actor, "
-    ":actor_role, :trigger, :from_state, :to_state, :reason, :payload, :prev_hash, :hash, "
-    ":scheme)"
+    "to_state, reason, payload, prev_hash, hash, scheme, key_id, mac) VALUES (:case_id, :seq, "
+    ":at, :actor, :actor_role, :trigger, :from_state, :to_state, :reason, :payload, :prev_hash, "
+    ":hash, :scheme, :key_id, :mac)"
 ).bindparams(bindparam("at", type_=DateTime(timezone=True)))
 
 
@@ -209,6 +209,7 @@ def plan_raw(app: App, case_ids: list[int]) -> list[dict[str, object]]:
                 scheme=audit.SCHEME,
             )
             event.hash = audit.event_hash(event)
+            event.key_id, event.mac = app.settings.audit_keys.sign(event.hash)
             plan.append(
                 {
                     "case_id": case_id,
@@ -225,6 +226,8 @@ def plan_raw(app: App, case_ids: list[int]) -> list[dict[str, object]]:
                     "prev_hash": event.prev_hash,
                     "hash": event.hash,
                     "scheme": event.scheme,
+                    "key_id": event.key_id,
+                    "mac": event.mac,
                 }
             )
             version, head, state = version + 1, event.hash, dest
@@ -284,7 +287,11 @@ def check(app: App, act_ids: list[int], expected_cases: int) -> None:
     """act() cases must pass the full audit verification (chain, snapshots, clock events);
     the raw loop writes no clock events or snapshots, so its cases are checked for state only."""
     with app.uow() as uow:
-        breaks = [b for i in act_ids for b in audit.verify(uow.session, i)[1]]
+        breaks = [
+            b
+            for i in act_ids
+            for b in audit.verify(uow.session, i, keys=app.settings.audit_keys)[1]
+        ]
         states = set(uow.session.scalars(select(Case.state).distinct()))
         total = uow.session.scalar(select(func.count()).select_from(Case))
     if total != expected_cases or breaks or states != {FINAL_STATE.value}:
