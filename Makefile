@@ -58,6 +58,7 @@ bench: $(STAMP) system-deps postgres
 	DISCLOSURE_TEST_POSTGRES_URL=$(PG_URL) $(BIN)/python bench/transitions.py
 	DISCLOSURE_TEST_POSTGRES_URL=$(PG_URL) $(BIN)/python bench/alerts.py
 	DISCLOSURE_TEST_POSTGRES_URL=$(PG_URL) $(BIN)/python bench/report.py
+	DISCLOSURE_TEST_POSTGRES_URL=$(PG_URL) $(BIN)/python bench/archive.py
 	DISCLOSURE_TEST_POSTGRES_URL=$(PG_URL) $(BIN)/python bench/web.py
 
 # Vendored htmx and Pico CSS (disclosure/web/static/vendor): `vendor` refreshes them from the npm

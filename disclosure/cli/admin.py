@@ -259,6 +259,9 @@ def agency_add(
     fee_payment: Annotated[str, typer.Option(help="缴费方式说明（印在收费通知上）")],
     fee_scale: Annotated[str, typer.Option(help="收费方式：count 按件 / volume 按量")] = "volume",
     template_dir: Annotated[str | None, typer.Option(help="文书模板覆盖目录")] = None,
+    retention_years: Annotated[
+        int, typer.Option(help="卷宗保存年限：归档后保存多少年", min=1, max=100)
+    ] = 10,
 ) -> None:
     """新增一个机关（部门）：其文书、文号、收费方式和人员各自独立。"""
     from disclosure.services.agencies import add_agency
@@ -268,6 +271,7 @@ def agency_add(
         "address": address, "contact": contact, "phone": phone,
         "reconsideration_body": reconsideration_body, "court": court,
         "fee_payment": fee_payment, "fee_scale": fee_scale, "template_dir": template_dir,
+        "retention_years": retention_years,
     }  # fmt: skip
     added = add_agency(open_app(), {k: v for k, v in data.items() if v is not None})
     out.print(f"已新增机关 {safe(added.profile.name)}（{safe(added.profile.code)}）。")

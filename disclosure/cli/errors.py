@@ -163,7 +163,9 @@ def _param_name(exc: Exception) -> str:
     hint = getattr(exc, "param_hint", None)
     if param is not None and getattr(param, "param_type_name", "") == "argument":
         name = str(getattr(param, "name", "") or "")
-        return _ARGUMENT_NAMES.get(name, FIELD_NAMES.get(name, "参数"))
+        # Else the head of its help text: "卷宗文件（.zip）" names 卷宗文件.
+        head = re.split(r"[（(：；，]", str(getattr(param, "help", "") or ""), maxsplit=1)[0]
+        return _ARGUMENT_NAMES.get(name, FIELD_NAMES.get(name, head.strip() or "参数"))
     if isinstance(hint, str) and hint:
         return hint.strip("'\"")
     if isinstance(hint, list | tuple) and hint:

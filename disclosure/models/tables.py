@@ -51,6 +51,8 @@ class Agency(Base):
     reconsideration_body: Mapped[str] = mapped_column(String(60))
     court: Mapped[str] = mapped_column(String(60))
     fee_scale: Mapped[str] = mapped_column(String(10))
+    #: Years an archived file is kept (``retain_until``; 0013).
+    retention_years: Mapped[int] = mapped_column(Integer, default=10, server_default="10")
     fee_payment: Mapped[str] = mapped_column(String(300))
     template_dir: Mapped[str | None] = mapped_column(String(500))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
@@ -157,6 +159,9 @@ class Case(Base):
     audit_head: Mapped[str | None] = mapped_column(String(64))
     #: The responsible clerk (承办人), a user name; None: not assigned yet (0008).
     assignee: Mapped[str | None] = mapped_column(String(40), index=True)
+    #: When the file was archived, and until when it is kept (the agency's retention; 0013).
+    archived_on: Mapped[date | None] = mapped_column(Date)
+    retain_until: Mapped[date | None] = mapped_column(Date, index=True)
 
     applicant: Mapped[Applicant] = relationship(lazy="joined")
     agency: Mapped[Agency] = relationship(
@@ -266,6 +271,17 @@ class CheckpointedHead(Base):
 
     case_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     version: Mapped[int] = mapped_column(Integer)
+    #: The checkpoint that fixed that version (0013; None for rows older than 0013).
+    checkpoint_seq: Mapped[int | None] = mapped_column(Integer)
+
+
+class ArchiveUnlock(Base):
+    """While a row names a case, the database lets its archived file be changed: only the
+    anonymisation does so, in the transaction that inserts and deletes the row (0013)."""
+
+    __tablename__ = "archive_unlocks"
+
+    case_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
 
 
 class LetterCounter(Base):

@@ -50,7 +50,7 @@ def profile(row: Agency) -> AgencyProfile:
     return AgencyProfile(
         row.code, row.name, row.short_name, row.number_prefix, row.address, row.contact,
         row.phone, row.reconsideration_body, row.court, FeeScale(row.fee_scale),
-        row.fee_payment, row.template_dir,
+        row.fee_payment, row.template_dir, row.retention_years,
     )  # fmt: skip
 
 
@@ -82,7 +82,8 @@ def add_agency(app: App, data: Mapping[str, Any]) -> AgencyView:
             contact=agency.contact, phone=agency.phone,
             reconsideration_body=agency.reconsideration_body, court=agency.court,
             fee_scale=agency.fee_scale.value, fee_payment=agency.fee_payment,
-            template_dir=agency.template_dir, created_at=app.now(),
+            template_dir=agency.template_dir, retention_years=agency.retention_years,
+            created_at=app.now(),
         )  # fmt: skip
         session.add(row)
         uow.commit()

@@ -39,7 +39,7 @@ migration only if it changes what older events must be read as (scheme 4 needed 
 
 * 5 (0011 on): the case snapshot adds ``registered_by``, ``is_demo``,
   ``limits_provisional``, ``reply_detail``, ``refer_to``, ``assignee``, ``duplicate_of``,
-  ``agency_id`` and the SHA-256 of the stored draft; a letter's record adds ``issued_by``,
+  ``agency_id``, ``archived_on``, ``retain_until`` and the SHA-256 of the stored draft; a letter's record adds ``issued_by``,
   ``issued_on`` and the SHA-256 of its stored context. What a chain's newest event of an
   older scheme did not snapshot stays unchecked until the case next changes.
 
@@ -113,7 +113,7 @@ _SNAPSHOT_BEFORE_5 = (
 #: From scheme 5 on every column that decides what the case is, shows or prints.
 _SNAPSHOT_5 = (
     *_SNAPSHOT_BEFORE_5, "registered_by", "is_demo", "limits_provisional", "reply_detail",
-    "refer_to", "assignee", "duplicate_of", "agency_id",
+    "refer_to", "assignee", "duplicate_of", "agency_id", "archived_on", "retain_until",
 )  # fmt: skip
 #: The first scheme with the wider snapshot and letter record, and the draft's hash.
 _WIDE_SCHEME = 5

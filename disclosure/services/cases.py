@@ -502,6 +502,8 @@ _CHANGE_COLUMNS = (
     "closed_on",
     *(column.column for column in LIMIT_COLUMNS),
     "limits_provisional",
+    "archived_on",
+    "retain_until",
     "audit_head",
 )
 #: The change's UPDATE, built once; ``WHERE version`` is the optimistic lock.
@@ -554,9 +556,10 @@ def _apply(
 ) -> tuple[IssuedLetter, ...]:
     """Write what ``step`` changes, and issue its letters.
 
-    Statements, in order: each letter's 文号 counter (its row is inserted at commit), one
-    UPDATE of the case (its columns and its audit chain head, guarded by the version
-    loaded), the clock event's INSERT and the audit event's INSERT. The case object is given
+    Statements, in order: each letter's 文号 counter (its row is inserted at commit), the
+    clock event's INSERT, the audit event's INSERT and one UPDATE of the case (its columns
+    and its audit chain head, guarded by the version loaded; a writer that got there first
+    makes it, or the event's unique (case, seq), a conflict). The case object is given
     each value as it is decided (``_set``), so the draft, the letters and the audit snapshot
     read the case as the change leaves it.
     """
@@ -592,6 +595,8 @@ def _apply(
         payload["draft_sha256"] = _sha256(case.draft_context)  # what is approved is sent
     if step.after in CLOSED_STATES and case.closed_on is None:
         _set(case, closed_on=on)
+    if step.after is State.ARCHIVED:  # kept for the agency's period, then due for disposal
+        _set(case, archived_on=on, retain_until=years_after(on, case.agency.retention_years))
     _set(case, **_limit_values(step.after, step.limits))
     fee = step.fee
     clock_row = None
@@ -642,14 +647,24 @@ def _apply(
         to_state=step.after.value, reason=command.reason, payload=payload,
     )  # fmt: skip
     _set(case, audit_head=audit_event.hash)
-    _write_case(session, case, loaded_version)
+    # The rows first, then the case: the step that archives a case leaves it read-only in
+    # the database (0013), so its own event must be in before the state changes.
     if clock_row is not None:
         _insert(session, clock_row)
     _insert(session, audit_event)
+    _write_case(session, case, loaded_version)
     return tuple(issued)
 
 
 _DRAFT_STATES = frozenset({State.REPLY_DRAFTED, State.REPLY_APPROVED})
+
+
+def years_after(day: date, years: int) -> date:
+    """The same day ``years`` later (29 February becomes 28 February in a common year)."""
+    try:
+        return day.replace(year=day.year + years)
+    except ValueError:
+        return day.replace(year=day.year + years, day=28)
 
 
 def _sha256(text: str) -> str:

@@ -91,6 +91,32 @@ def merkle_root(leaves: Sequence[str]) -> str:
     return level[0]
 
 
+def merkle_proof(leaves: Sequence[str], index: int) -> list[tuple[str, str]]:
+    """The path from leaf ``index`` to ``merkle_root(leaves)``: (side of the sibling, its
+    hash) per level, ``"L"`` or ``"R"``; a node promoted alone has no sibling there."""
+    proof = []
+    level = list(leaves)
+    while len(level) > 1:
+        sibling = index ^ 1
+        if sibling < len(level) and not (len(level) % 2 and index == len(level) - 1):
+            proof.append(("L" if sibling < index else "R", level[sibling]))
+        level = [
+            hashlib.sha256(bytes.fromhex(level[i] + level[i + 1])).hexdigest()
+            for i in range(0, len(level) - 1, 2)
+        ] + ([level[-1]] if len(level) % 2 else [])
+        index //= 2
+    return proof
+
+
+def root_from_proof(leaf: str, proof: Sequence[Sequence[str]]) -> str:
+    """The root ``merkle_proof``'s path leads to from ``leaf``."""
+    node = leaf
+    for side, sibling in proof:
+        pair = sibling + node if side == "L" else node + sibling
+        node = hashlib.sha256(bytes.fromhex(pair)).hexdigest()
+    return node
+
+
 def checkpoint_hash(seq: int, at: datetime, case_count: int, root: str, prev_hash: str) -> str:
     body: dict[str, str | int] = {
         "seq": seq,
@@ -142,22 +168,28 @@ def take(app: App) -> Checkpoint | None:
             )  # fmt: skip
             session.add(row)
             session.flush()
-            _remember_heads(connection, [(case_id, version) for case_id, version, _ in changed])
+            _remember_heads(
+                connection, seq, [(case_id, version) for case_id, version, _ in changed]
+            )
             made = _view(row)
         uow.commit()
     write_out(app)
     return made
 
 
-def _remember_heads(connection: Connection, heads: list[tuple[int, int]]) -> None:
+def _remember_heads(connection: Connection, seq: int, heads: list[tuple[int, int]]) -> None:
     insert = pg_insert if connection.dialect.name == "postgresql" else sqlite_insert
     table = cast(Table, CheckpointedHead.__table__)
     statement = insert(table)
     connection.execute(
         statement.on_conflict_do_update(
-            index_elements=[table.c.case_id], set_={"version": statement.excluded.version}
+            index_elements=[table.c.case_id],
+            set_={
+                "version": statement.excluded.version,
+                "checkpoint_seq": statement.excluded.checkpoint_seq,
+            },
         ),
-        [{"case_id": case_id, "version": version} for case_id, version in heads],
+        [{"case_id": c, "version": v, "checkpoint_seq": seq} for c, v in heads],
     )
 
 

@@ -85,11 +85,15 @@ async def checked_session(
     """``page_session``, and for a form post its CSRF token (header or form field)."""
     if request.method not in _SAFE_METHODS:
         token: object = request.headers.get(CSRF_HEADER)
+        form = None
         if token is None:
-            token = (await submitted_form(request)).get(CSRF_FIELD)
+            form = await submitted_form(request)
+            token = form.get(CSRF_FIELD)
         if not isinstance(token, str) or not secrets.compare_digest(
             token.encode(), view.csrf_token.encode()
         ):
+            if form is not None:
+                await form.close()  # an uploaded file's temporary copy goes too
             raise CsrfRejected()
     return view
 

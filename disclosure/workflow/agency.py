@@ -28,6 +28,7 @@ AGENCY_LABELS = {
     "reconsideration_body": "行政复议机关",
     "court": "管辖法院",
     "fee_scale": "收费方式",
+    "retention_years": "卷宗保存年限",
     "fee_payment": "缴费方式说明",
     "template_dir": "文书模板覆盖目录",
 }
@@ -64,6 +65,12 @@ class AgencyProfile:
     fee_scale: FeeScale
     fee_payment: str
     template_dir: str | None = None
+    #: Years an archived file is kept before it is due for disposal (or anonymisation).
+    retention_years: int = 10
+
+
+#: The range of ``retention_years`` (档案保管期限: 10 and 30 years are the usual terms).
+RETENTION_YEARS = (1, 100)
 
 
 def validate_agency(data: Mapping[str, Any]) -> AgencyProfile:
@@ -96,4 +103,11 @@ def validate_agency(data: Mapping[str, Any]) -> AgencyProfile:
         raise RuleViolation(
             "fee_scale", "one_of", "收费方式须为 count（按件计收）或 volume（按量计收）"
         ) from None
+    years = data.get("retention_years", 10)
+    low, high = RETENTION_YEARS
+    if isinstance(years, bool) or not isinstance(years, int) or not low <= years <= high:
+        raise RuleViolation(
+            "retention_years", "range", f"卷宗保存年限须为{low}至{high}之间的整数（年）"
+        )
+    values["retention_years"] = years
     return AgencyProfile(**values)

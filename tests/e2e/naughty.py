@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import dataclasses
 import functools
 import io
 import json
@@ -67,6 +68,7 @@ ID_NUMBER = "11010519491231002X"
 ALLOWED_EXITS: dict[tuple[str, int], str] = {
     ("audit verify", 1): "the audit trail is broken (核验未通过)",
     ("letter batch", 1): "some letters failed to render (失败逐件列出)",
+    ("archive verify", 1): "the file is not an intact 卷宗 (卷宗文件核验未通过)",
     ("*", 130): "interrupted by Ctrl-C (已中断)",
 }
 #: Commands never run: ``scheduler run`` and ``web`` run until interrupted (``web``'s
@@ -713,6 +715,8 @@ class Harness:
         self._recorder = _Recorder()
         self._probe = create_engine(database_url)
         self.display_case = 0
+        self.archived_case = 0
+        self.archive_file = workdir / "archived-case.zip"
         self.display_number = ""
         self.other_number = ""
         self.pool: dict[str, tuple[int, int]] = {}  # trigger -> (case id, version)
@@ -828,6 +832,20 @@ class Harness:
         self.display_case = self._register(date(2026, 11, 23))
         self.display_number = self._letter_numbers(self.display_case)[0]
         self.other_number = self._letter_numbers(self._register(date(2026, 11, 23)))[0]
+        self.archived_case = self._archived(date(2026, 11, 23))
+        self.archive_file = self.workdir / "archived-case.zip"
+        from disclosure.services.archive import export_case
+
+        export_case(self.app, self.archived_case, self.archive_file)
+
+    def _archived(self, day: date) -> int:
+        """A case withdrawn and archived (what ``archive export`` takes)."""
+        from tests.conftest import act
+
+        case_id = self._register(day)
+        act(self.app, case_id, "withdraw", "alice", on=day, reason="申请人撤回")
+        act(self.app, case_id, "archive", "alice", on=day)
+        return case_id
 
     def close(self) -> None:
         if self.app is not None:
@@ -975,6 +993,10 @@ def baseline(h: Harness, command: CommandSpec) -> dict[str, str | list[str] | No
             value = "alice" if p.name == "as_user" else APPLICATION.get(p.name)
         elif p.name == "as_user":
             value = "bob"
+        elif name == "archive export" and p.name == "case":
+            value = None  # the baseline exports by year; a case number is tried on its own
+        elif name == "archive verify" and p.name == "file":
+            value = str(h.archive_file)
         elif p.name in ("case_id", "case") and p.kind == "int":
             value = str(h.display_case)
         elif name == "user add":
@@ -1012,6 +1034,8 @@ def baseline(h: Harness, command: CommandSpec) -> dict[str, str | list[str] | No
                 ("report explain", "year"): "2026",
                 ("report explain", "row"): "一",
                 ("report explain", "column"): "自然人",
+                ("archive export", "out_path"): str(h.workdir / "out"),
+                ("archive export", "year"): "2026",
             }.get((name, p.name))
             if value is None and command.path[0] == "user" and p.name == "name":
                 value = "alice"
@@ -1085,6 +1109,11 @@ def values_for(h: Harness, command: CommandSpec, p: Param, level: Level) -> list
             return values + output_paths(h.workdir / f"out-{command.path[-1]}", p.name == "out_dir")
         if p.name == "against":
             return values + input_folders(h.workdir / "folders")
+        if name == "archive verify":  # any file is read; one that is no 卷宗 fails with 1
+            files = input_files(h.workdir / "files-application", "application")
+            return values + [
+                dataclasses.replace(v, expect="any") if v.expect == "accept" else v for v in files
+            ]
         kind = "deadline" if p.name == "json_file" else "application"
         return values + input_files(h.workdir / f"files-{kind}", kind)
     if p.kind == "int":
@@ -1131,6 +1160,11 @@ def _int_specials(h: Harness, command: CommandSpec, p: Param) -> list[Value]:
             trigger = command.path[-1].replace("-", "_")
             specials.append(
                 _v("fullwidth", "full-width case id", lambda hh, t=trigger: fullwidth(str(hh.case_for(t))), "accept")
+            )  # fmt: skip
+        elif command.name == "archive export":
+            specials.append(
+                _v("fullwidth", "full-width case id",
+                   lambda hh: fullwidth(str(hh.archived_case)), "accept")
             )  # fmt: skip
         else:
             specials.append(

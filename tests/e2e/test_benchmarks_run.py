@@ -23,6 +23,7 @@ ROOT = Path(__file__).resolve().parents[2]
         ["bench/transitions.py", "--cases", "2"],
         ["bench/alerts.py", "--cases", "300"],
         ["bench/report.py", "--cases", "300"],
+        ["bench/archive.py", "--cases", "2"],
     ],
     ids=lambda argv: argv[0],
 )

@@ -119,3 +119,29 @@ def test_rotating_the_key_keeps_the_trail_verifiable(cli: base.Cli, tmp_path: Pa
     assert len(keys) == 2
     cli("case", "review", case, "--as", "alice")
     assert "核验通过" in cli("audit", "verify").stdout
+
+
+def test_an_archived_case_exports_and_verifies_offline(cli: base.Cli, tmp_path: Path) -> None:
+    case = _replied(cli)
+    cli("case", "archive", case, "--as", "alice")
+    cli("audit", "checkpoint")
+    target = tmp_path / "file.zip"
+    cli("archive", "export", case, "--out", str(target), "--as", "bob")
+    assert (target.stat().st_mode & 0o077) == 0  # personal data: owner only
+    # Offline: another data folder, no database at all.
+    offline = cli(
+        "archive", "verify", str(target), DISCLOSURE_DATABASE_URL="sqlite:////nowhere/x.db"
+    )
+    assert "卷宗完整" in offline.stdout and "检查点" in offline.stdout
+    signed = cli("archive", "verify", str(target), "--with-key")
+    assert "签名与审计密钥相符" in signed.stdout
+    data = bytearray(target.read_bytes())
+    data[len(data) // 2] ^= 0xFF
+    (tmp_path / "bad.zip").write_bytes(bytes(data))
+    broken = cli("archive", "verify", str(tmp_path / "bad.zip"), expect=1)
+    assert "卷宗文件核验未通过" in broken.stderr and "Traceback" not in broken.stderr
+    missing = cli("archive", "verify", str(tmp_path / "none.zip"), expect=2)
+    assert "卷宗文件" in missing.stderr
+    refused = cli("archive", "export", _replied(cli), "--out", str(tmp_path / "x.zip"), expect=2)
+    assert "尚未归档" in refused.stderr
+    cli("case", "withdraw", case, "--as", "alice", "--reason", "x", expect=2)

@@ -16,7 +16,7 @@ from disclosure.errors import ConfigurationError, RuleViolation
 from disclosure.keys import key_id_of, load_keys, read_key_file, rotate_key_file
 from disclosure.services import cases, checkpoints
 from disclosure.services.audit import verify_trail
-from disclosure.services.checkpoints import leaf_hash, merkle_root
+from disclosure.services.checkpoints import leaf_hash, merkle_proof, merkle_root, root_from_proof
 from disclosure.services.notifications import digest_text
 from disclosure.services.scheduling import run_scan
 from disclosure.services.unit_of_work import App
@@ -167,3 +167,16 @@ def test_supervisors_digest_carries_the_latest_checkpoint(app: App) -> None:
     assert made.root in line and "第1号检查点" in line
     text = digest_text("李建国", [], TODAY, "", line)
     assert made.root in text
+
+
+@given(
+    st.lists(
+        st.text(alphabet="0123456789abcdef", min_size=64, max_size=64), min_size=1, max_size=17
+    )
+)
+def test_every_leaf_proves_its_way_to_the_root(leaves: list[str]) -> None:
+    root = merkle_root(leaves)
+    for index, leaf in enumerate(leaves):
+        proof = merkle_proof(leaves, index)
+        assert root_from_proof(leaf, proof) == root
+        assert root_from_proof(hashlib.sha256(leaf.encode()).hexdigest(), proof) != root

@@ -42,14 +42,14 @@ def _heads(statements: list[str]) -> list[str]:
     return heads
 
 
-def test_a_review_is_one_select_one_update_one_insert_and_the_commit(app: App) -> None:
+def test_a_review_is_one_select_one_insert_one_update_and_the_commit(app: App) -> None:
     case_id = cases.register(app, application(), "alice", TODAY)
     with count_statements(app.engine) as statements:
         act(app, case_id, "review", "alice", on="2026-06-05")
     assert _heads(statements) == [
         "SELECT users",  # the acting user joined with the case and its clock events
-        "UPDATE cases",  # state, limits, version and the audit chain's head
         "INSERT audit_events",
+        "UPDATE cases",  # state, limits, version and the audit chain's head
         "COMMIT",
     ]
     assert len(statements) <= NO_LETTER_MAX

@@ -6,11 +6,13 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
+from starlette.datastructures import UploadFile
 
-from disclosure.services import audit, cases
+from disclosure.errors import RuleViolation
+from disclosure.services import archive, audit, cases
 from disclosure.services.auth import Identity, WebSessionView
 from disclosure.services.unit_of_work import App
-from disclosure.web.auth import page_roles, service
+from disclosure.web.auth import page_roles, service, submitted_form
 from disclosure.web.routes.cases import CaseNumber
 from disclosure.web.routes.pages import render
 from disclosure.workflow.states import CLOSED_STATES, Role, State
@@ -82,3 +84,43 @@ def verify(
 @router.get("/audit/cases/{case_id}/verify")
 def verify_case(request: Request, session: Auditor, case_id: CaseNumber) -> Response:
     return verify(request, session, case_id)
+
+
+#: The largest 卷宗 the page accepts for checking (a case's letters and trail are a few MB).
+MAX_UPLOAD_BYTES = 64 * 1024 * 1024
+
+
+@router.get("/cases/{case_id}/archive.zip")
+def archive_file(request: Request, session: Auditor, case_id: CaseNumber) -> Response:
+    """The 卷宗 of an archived case the user may read, to take away and check offline."""
+    name, data = archive.case_file(service(request), case_id, viewer=session.identity.name)
+    return Response(
+        data,
+        media_type="application/zip",
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+    )
+
+
+@router.post("/audit/archive-verify")
+async def verify_upload(request: Request, session: Auditor) -> Response:
+    """Check an uploaded 卷宗 as ``archive verify`` does, with this server's audit keys."""
+    app = service(request)
+    form = await submitted_form(request)
+    try:
+        upload = form.get("file")
+        if not isinstance(upload, UploadFile) or not upload.filename:
+            raise RuleViolation("file", "required", "请选择要核验的卷宗文件（.zip）")
+        data = await upload.read(MAX_UPLOAD_BYTES + 1)
+    finally:
+        await form.close()  # the spooled upload's temporary file
+    if len(data) > MAX_UPLOAD_BYTES:
+        raise RuleViolation(
+            "file", "too_large", f"卷宗文件超过{MAX_UPLOAD_BYTES // 2**20} MB，请用命令行核验"
+        )
+    check = archive.verify_file(data, app.settings.audit_keys)
+    return render(
+        request,
+        "audit.html.j2",
+        {"session": session, "cases": [], "states": _CLOSED, "state": None, "result": None,
+         "archive_check": check, "archive_name": upload.filename or ""},
+    )  # fmt: skip
