@@ -429,6 +429,13 @@ def audit_verify(
     elif not breaks:
         anchored = f"，与外部存档的{compared}个检查点一致" if compared is not None else ""
         out.print(f"[green]核验通过[/green]：{checked}件案件的轨迹完整，未发现改动{anchored}。")
+        from disclosure.services.anonymise import anonymised_cases
+
+        for done in anonymised_cases(service):
+            out.print(
+                f"案件{done.case_id}的个人信息已于{done.at:%Y-%m-%d %H:%M}（UTC）"
+                f"由{safe(done.by)}作匿名处理：{safe(done.reason)}"
+            )
     else:
         for item in breaks:
             err.print(f"[red]{item.where}：{safe(item.problem)}[/red]")

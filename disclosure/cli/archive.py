@@ -109,3 +109,19 @@ def archive_due(as_user: AsUser = None) -> None:
             cn_date(item.retain_until),
         )
     out.print(table)
+
+
+@archive_app.command("anonymise")
+def archive_anonymise(
+    case: Annotated[int, typer.Argument(help="案件编号", min=1, max=2**31 - 1)],
+    reason: Annotated[str, typer.Option(help="匿名处理的理由：如保存期限届满、依法删除个人信息")],
+    as_user: AsUser = None,
+) -> None:
+    """删除已归档卷宗中申请人的个人信息（姓名、证件号、电话、地址），文书存档一并处理；轨迹仍可核验。"""
+    from disclosure.services.anonymise import anonymise
+
+    service = open_app()
+    letters = anonymise(
+        service, case, actor=acting_user(as_user), reason=reason, on=today_of(service.settings)
+    )
+    out.print(f"案件{case}的个人信息已作匿名处理，{letters}份文书的存档已一并处理。")

@@ -415,6 +415,12 @@ def _check_chain(
         check.bad("轨迹末条与清单记载的链头不符：轨迹被截断或清单被改动")
         return None
     check.ok(f"轨迹{len(events)}条事件的哈希链完整，末条哈希 {prev[:16]}…")
+    for event in events:
+        if event.trigger == "anonymise":
+            check.ok(
+                f"本案个人信息已于{event.at:%Y-%m-%d %H:%M}（UTC）由{event.actor}作匿名处理"
+                f"（{event.reason}），文书存档为匿名后的内容"
+            )
     if keys is None:
         check.ok("各事件的签名（HMAC）需审计密钥，本次未核验")
     else:

@@ -375,6 +375,9 @@ def verify_case(
     prev = GENESIS
     recorded_clock: list[tuple[int, object]] = []
     recorded_letters: list[tuple[int, int, object]] = []
+    #: The latest record of each letter by 文号: an anonymisation re-records the redacted.
+    redacted: dict[str, tuple[int, object]] = {}
+    fingerprint_event = events[0] if events else None
     newest_scheme = 0
     for expected_seq, event in enumerate(events, start=1):
         if event.seq != expected_seq:
@@ -408,7 +411,12 @@ def verify_case(
         newest_scheme = scheme
         if "clock_event" in payload:
             recorded_clock.append((scheme, payload["clock_event"]))
-        recorded_letters.extend((scheme, event.seq, x) for x in payload.get("letters", []))
+        if event.trigger == "anonymise":
+            redacted.update((x.get("number"), (scheme, x)) for x in payload.get("letters", []))
+        else:
+            recorded_letters.extend((scheme, event.seq, x) for x in payload.get("letters", []))
+        if "application_sha256" in payload:
+            fingerprint_event = event
         prev = event.hash
     if len(events) != case.version:
         return ChainBreak(
@@ -424,12 +432,14 @@ def verify_case(
             events[-1].seq,
             "案件记载的轨迹末条哈希与最后一条事件不符：末尾的事件被删除或案件被改动",
         )
-    first = json.loads(events[0].payload)
-    fingerprint = application_fingerprint(case, case.applicant, events[0].scheme)
-    if first.get("application_sha256") != fingerprint:
+    assert fingerprint_event is not None  # events is not empty here
+    recorded = json.loads(fingerprint_event.payload)
+    fingerprint = application_fingerprint(case, case.applicant, fingerprint_event.scheme)
+    if recorded.get("application_sha256") != fingerprint:
         return ChainBreak(
-            case.id, 1, "申请登记内容（申请人或申请事项）与登记时的指纹不符：登记信息被改动"
-        )
+            case.id, fingerprint_event.seq,
+            "申请登记内容（申请人或申请事项）与轨迹记载的指纹不符：登记信息被改动",
+        )  # fmt: skip
     if len(clock_rows) != len(recorded_clock) or not all(
         _clock_matches(row, recorded, scheme)
         for row, (scheme, recorded) in zip(clock_rows, recorded_clock, strict=False)
@@ -441,6 +451,7 @@ def verify_case(
             f"轨迹记载{len(recorded_letters)}份文书而库中有{len(letters)}份：文书被删除或添加",
         )  # fmt: skip
     for letter, (scheme, seq, recorded) in zip(letters, recorded_letters, strict=True):
+        scheme, recorded = redacted.get(letter.number, (scheme, recorded))
         changed = _differences(letter_record(letter, scheme), recorded)
         if letter.audit_seq != seq:
             changed.append("audit_seq")

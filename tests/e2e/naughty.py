@@ -838,6 +838,15 @@ class Harness:
 
         export_case(self.app, self.archived_case, self.archive_file)
 
+    def unanonymised(self) -> int:
+        """An archived case not yet anonymised (a fresh one once it has been)."""
+        held = self.pool.get("anonymise")
+        if held is not None and self.version(held[0]) == held[1]:
+            return held[0]
+        case_id = self._archived(date(2026, 11, 23))
+        self.pool["anonymise"] = (case_id, self.version(case_id))
+        return case_id
+
     def _archived(self, day: date) -> int:
         """A case withdrawn and archived (what ``archive export`` takes)."""
         from tests.conftest import act
@@ -995,6 +1004,8 @@ def baseline(h: Harness, command: CommandSpec) -> dict[str, str | list[str] | No
             value = "bob"
         elif name == "archive export" and p.name == "case":
             value = None  # the baseline exports by year; a case number is tried on its own
+        elif name == "archive anonymise" and p.name == "case":
+            value = str(h.unanonymised())
         elif name == "archive verify" and p.name == "file":
             value = str(h.archive_file)
         elif p.name in ("case_id", "case") and p.kind == "int":
@@ -1036,6 +1047,7 @@ def baseline(h: Harness, command: CommandSpec) -> dict[str, str | list[str] | No
                 ("report explain", "column"): "自然人",
                 ("archive export", "out_path"): str(h.workdir / "out"),
                 ("archive export", "year"): "2026",
+                ("archive anonymise", "reason"): "保存期限届满",
             }.get((name, p.name))
             if value is None and command.path[0] == "user" and p.name == "name":
                 value = "alice"
@@ -1160,6 +1172,11 @@ def _int_specials(h: Harness, command: CommandSpec, p: Param) -> list[Value]:
             trigger = command.path[-1].replace("-", "_")
             specials.append(
                 _v("fullwidth", "full-width case id", lambda hh, t=trigger: fullwidth(str(hh.case_for(t))), "accept")
+            )  # fmt: skip
+        elif command.name == "archive anonymise":
+            specials.append(
+                _v("fullwidth", "full-width case id",
+                   lambda hh: fullwidth(str(hh.unanonymised())), "accept")
             )  # fmt: skip
         elif command.name == "archive export":
             specials.append(

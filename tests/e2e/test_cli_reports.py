@@ -145,3 +145,11 @@ def test_an_archived_case_exports_and_verifies_offline(cli: base.Cli, tmp_path: 
     refused = cli("archive", "export", _replied(cli), "--out", str(tmp_path / "x.zip"), expect=2)
     assert "尚未归档" in refused.stderr
     cli("case", "withdraw", case, "--as", "alice", "--reason", "x", expect=2)
+    cli("archive", "anonymise", case, "--reason", "保存期限届满", "--as", "alice", expect=2)
+    done = cli("archive", "anonymise", case, "--reason", "保存期限届满", "--as", "bob")
+    assert "已作匿名处理" in done.stdout
+    verified = cli("audit", "verify").stdout
+    assert "核验通过" in verified and f"案件{case}的个人信息已于" in verified
+    again = tmp_path / "again.zip"
+    cli("archive", "export", case, "--out", str(again))
+    assert "作匿名处理" in cli("archive", "verify", str(again)).stdout

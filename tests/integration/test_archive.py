@@ -170,3 +170,57 @@ def test_a_batch_writes_one_file_per_archived_case(app: App, archived: int, tmp_
     with pytest.raises(RuleViolation) as missing:
         archive.export_many(app, ids, tmp_path / "no" / "such")
     assert missing.value.field == "out"
+
+
+def test_anonymising_erases_the_personal_data_and_keeps_every_check_passing(
+    app: App, archived: int
+) -> None:
+    from disclosure.services.anonymise import MARKER, anonymise, anonymised_cases
+    from disclosure.services.audit import verify_trail
+
+    with app.uow() as uow:
+        applicant = cases.load_case(uow.session, archived).applicant
+        personal = [applicant.name, applicant.id_number, applicant.phone, applicant.address]
+    redacted = anonymise(app, archived, actor="bob", reason="保存期限届满", on=TODAY)
+    assert redacted >= 5
+    with app.engine.connect() as conn:
+        stored = " ".join(
+            row[0] + (row[1] or "")
+            for row in conn.execute(
+                text("SELECT html, context FROM letters WHERE case_id = :c"), {"c": archived}
+            )
+        )
+        row = conn.execute(
+            text("SELECT name, id_number, phone FROM applicants a JOIN cases c"
+                 " ON c.applicant_id = a.id WHERE c.id = :c"), {"c": archived}
+        ).one()  # fmt: skip
+    assert not [p for p in personal if p and p in stored] and MARKER in stored
+    assert tuple(row) == (MARKER, MARKER, "")
+    assert verify_trail(app) == (1, [])
+    [done] = anonymised_cases(app)
+    assert (done.case_id, done.by, done.reason) == (archived, "bob", "保存期限届满")
+    check = archive.verify_file(archive.case_file(app, archived)[1], app.settings.audit_keys)
+    assert check.intact, check.lines
+    assert any("匿名处理" in line for _, line in check.lines)
+    # Still read-only afterwards: the unlock lasted for the anonymisation only.
+    with pytest.raises(DBAPIError, match="read-only"), app.engine.begin() as conn:
+        conn.execute(text("UPDATE cases SET reply_detail = 'x' WHERE id = :c"), {"c": archived})
+
+
+def test_only_a_supervisor_anonymises_an_archived_case_once(app: App, archived: int) -> None:
+    from disclosure.errors import PermissionDenied
+    from disclosure.services.anonymise import anonymise
+
+    with pytest.raises(PermissionDenied):
+        anonymise(app, archived, actor="alice", reason="理由", on=TODAY)
+    with pytest.raises(RuleViolation) as no_reason:
+        anonymise(app, archived, actor="bob", reason="  ", on=TODAY)
+    assert no_reason.value.field == "reason"
+    open_case = cases.register(app, application(name="李四"), "alice", TODAY)
+    with pytest.raises(RuleViolation) as not_archived:
+        anonymise(app, open_case, actor="bob", reason="理由", on=TODAY)
+    assert not_archived.value.rule == "not_archived"
+    anonymise(app, archived, actor="bob", reason="理由", on=TODAY)
+    with pytest.raises(RuleViolation) as again:
+        anonymise(app, archived, actor="bob", reason="理由", on=TODAY)
+    assert again.value.rule == "already"
