@@ -3,6 +3,7 @@ to file, and the assessment figures with their chart (supervisors and auditors).
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Annotated
 from urllib.parse import quote, urlencode
 
@@ -15,8 +16,9 @@ from disclosure.services.auth import Identity, WebSessionView
 from disclosure.services.unit_of_work import App
 from disclosure.web.auth import page_roles, service
 from disclosure.web.routes.pages import render
-from disclosure.workflow.annual_report import COLUMNS
+from disclosure.workflow.annual_report import COLUMNS, AnnualReport
 from disclosure.workflow.challenges import ChallengeKind, challenge_name
+from disclosure.workflow.performance import PerformanceReport
 from disclosure.workflow.states import Role
 
 router = APIRouter(include_in_schema=False)
@@ -44,40 +46,81 @@ def _agencies(app: App, identity: Identity) -> list[tuple[str, str]]:
     ]
 
 
-def _query(*, agency: str | None, demo: bool, **values: object) -> str:
-    """The query string that keeps a page's choices for its links and downloads."""
-    if agency:
-        values["agency"] = agency
-    if demo:
-        values["demo"] = 1
-    return urlencode(values)
-
-
 def _download(data: bytes, fmt: str, name: str) -> Response:
     # RFC 6266: an ASCII fallback name and the Chinese one in UTF-8.
     disposition = f"attachment; filename=report.{fmt}; filename*=UTF-8''{quote(name)}"
     return Response(data, media_type=_MEDIA[fmt], headers={"Content-Disposition": disposition})
 
 
-@router.get("/reports")
-def annual(
+@dataclass(frozen=True)
+class Chosen:
+    """What a report page was asked for, with the defaults filled in."""
+
+    agency: str | None
+    demo: bool
+    year: int = 0
+    first: str = ""
+    last: str = ""
+
+    def link(self) -> str:
+        """The query string that keeps these choices for the page's links and downloads."""
+        values: dict[str, object] = {"year": self.year} if self.year else {}
+        if self.first:
+            values |= {"from": self.first, "to": self.last}
+        if self.agency:
+            values["agency"] = self.agency
+        if self.demo:
+            values["demo"] = 1
+        return urlencode(values)
+
+
+def annual_choice(
+    request: Request, year: Year = None, agency: AgencyCode = None, demo: Demo = False
+) -> Chosen:
+    chosen = year or service(request).settings.agency_today().year
+    return Chosen(agency or None, demo, year=chosen)
+
+
+def period_choice(
     request: Request,
-    session: Reporter,
-    year: Year = None,
+    first: Annotated[Month, Query(alias="from")] = None,
+    last: Annotated[Month, Query(alias="to")] = None,
     agency: AgencyCode = None,
     demo: Demo = False,
-) -> Response:
+) -> Chosen:
+    today = service(request).settings.agency_today()
+    first = first or f"{today.year}-01"
+    return Chosen(agency or None, demo, first=first, last=last or f"{today:%Y-%m}")
+
+
+AnnualChoice = Annotated[Chosen, Depends(annual_choice)]
+PeriodChoice = Annotated[Chosen, Depends(period_choice)]
+
+
+def _annual(request: Request, session: WebSessionView, chosen: Chosen) -> AnnualReport:
+    return reports.annual_report(
+        service(request), chosen.year, agency=chosen.agency, viewer=session.identity.name,
+        include_demo=chosen.demo,
+    )  # fmt: skip
+
+
+def _figures(request: Request, session: WebSessionView, chosen: Chosen) -> PerformanceReport:
+    return reports.performance(
+        service(request), reports.parse_month(chosen.first, "from"),
+        reports.parse_month(chosen.last, "to"), agency=chosen.agency,
+        viewer=session.identity.name, include_demo=chosen.demo,
+    )  # fmt: skip
+
+
+@router.get("/reports")
+def annual(request: Request, session: Reporter, chosen: AnnualChoice) -> Response:
     """The annual report's tables; every number links to the cases it counts."""
-    app = service(request)
-    chosen = year or app.settings.agency_today().year
-    report = reports.annual_report(
-        app, chosen, agency=agency or None, viewer=session.identity.name, include_demo=demo
-    )
-    base = _query(year=chosen, agency=agency, demo=demo)
+    report = _annual(request, session, chosen)
     return render(request, "reports.html.j2", {
         "session": session, "report": report, "rows": reports.annual_rows(report),
-        "columns": COLUMNS, "year": chosen, "agency": agency or "", "demo": demo,
-        "agencies": _agencies(app, session.identity), "query": base,
+        "columns": COLUMNS, "year": chosen.year, "agency": chosen.agency or "",
+        "demo": chosen.demo, "agencies": _agencies(service(request), session.identity),
+        "query": chosen.link(),
         "challenges": [(challenge_name(ChallengeKind(k)), c) for k, c in report.section4.items()],
     })  # fmt: skip
 
@@ -88,89 +131,46 @@ def drill_down(
     session: Reporter,
     row: Annotated[str, Query(max_length=20)],
     column: Annotated[str, Query(max_length=20)],
-    year: Year = None,
-    agency: AgencyCode = None,
-    demo: Demo = False,
+    chosen: AnnualChoice,
 ) -> Response:
     """The cases one number of section 三 counts, each with why."""
-    app = service(request)
-    chosen = year or app.settings.agency_today().year
     found = reports.explain(
-        app, chosen, row, column, agency=agency or None, viewer=session.identity.name,
-        include_demo=demo,
+        service(request), chosen.year, row, column, agency=chosen.agency,
+        viewer=session.identity.name, include_demo=chosen.demo,
     )  # fmt: skip
-    back = _query(year=chosen, agency=agency, demo=demo)
     return render(request, "report_cases.html.j2", {
-        "session": session, "found": found, "row": row, "column": column, "year": chosen,
-        "back": back,
+        "session": session, "found": found, "row": row, "column": column,
+        "year": chosen.year, "back": chosen.link(),
     })  # fmt: skip
 
 
 @router.get("/reports/annual.{fmt}")
 def annual_download(
-    request: Request,
-    session: Reporter,
-    fmt: str,
-    year: Year = None,
-    agency: AgencyCode = None,
-    demo: Demo = False,
+    request: Request, session: Reporter, fmt: str, chosen: AnnualChoice
 ) -> Response:
     """The report as the CSV, XLSX or PDF file an agency files."""
-    app = service(request)
-    chosen = year or app.settings.agency_today().year
-    report = reports.annual_report(
-        app, chosen, agency=agency or None, viewer=session.identity.name, include_demo=demo
-    )
+    report = _annual(request, session, chosen)
     data = reports.annual_file(report, fmt)  # type: ignore[arg-type]  # refused unless one of three
     return _download(data, fmt, f"{report.title}.{fmt}")
 
 
 @router.get("/reports/performance")
-def performance(
-    request: Request,
-    session: Reporter,
-    first: Annotated[Month, Query(alias="from")] = None,
-    last: Annotated[Month, Query(alias="to")] = None,
-    agency: AgencyCode = None,
-    demo: Demo = False,
-) -> Response:
+def performance(request: Request, session: Reporter, chosen: PeriodChoice) -> Response:
     """The assessment figures per agency and month, with the on-time chart."""
-    app = service(request)
-    today = app.settings.agency_today()
-    first = first or f"{today.year}-01"
-    last = last or f"{today.year}-{today.month:02d}"
-    figures = reports.performance(
-        app, reports.parse_month(first, "from"), reports.parse_month(last, "to"),
-        agency=agency or None, viewer=session.identity.name, include_demo=demo,
-    )  # fmt: skip
-    [headings, *rows] = reports.performance_rows(figures)
-    query = _query(agency=agency, demo=demo, **{"from": first, "to": last})
+    [headings, *rows] = reports.performance_rows(_figures(request, session, chosen))
     return render(request, "performance.html.j2", {
-        "session": session, "headings": headings, "rows": rows, "first": first, "last": last,
-        "agency": agency or "", "demo": demo, "agencies": _agencies(app, session.identity),
-        "query": query,
+        "session": session, "headings": headings, "rows": rows, "first": chosen.first,
+        "last": chosen.last, "agency": chosen.agency or "", "demo": chosen.demo,
+        "agencies": _agencies(service(request), session.identity), "query": chosen.link(),
     })  # fmt: skip
 
 
 @router.get("/reports/performance.{fmt}")
 def performance_download(
-    request: Request,
-    session: Reporter,
-    fmt: str,
-    first: Annotated[Month, Query(alias="from")] = None,
-    last: Annotated[Month, Query(alias="to")] = None,
-    agency: AgencyCode = None,
-    demo: Demo = False,
+    request: Request, session: Reporter, fmt: str, chosen: PeriodChoice
 ) -> Response:
     """The figures as CSV or XLSX, or the chart as PNG (the page shows it)."""
-    app = service(request)
-    today = app.settings.agency_today()
-    figures = reports.performance(
-        app, reports.parse_month(first or f"{today.year}-01", "from"),
-        reports.parse_month(last or f"{today.year}-{today.month:02d}", "to"),
-        agency=agency or None, viewer=session.identity.name, include_demo=demo,
-    )  # fmt: skip
-    data = reports.performance_file(figures, fmt)  # type: ignore[arg-type]
+    data = reports.performance_file(_figures(request, session, chosen), fmt)  # type: ignore[arg-type]
     if fmt == "png":
         return Response(data, media_type=_MEDIA["png"])
     return _download(data, fmt, f"依申请公开办理情况统计.{fmt}")
