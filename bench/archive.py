@@ -40,6 +40,7 @@ sys.path[:] = [str(_HERE.parent) if Path(p or ".").resolve() == _HERE else p for
 from sqlalchemy import select  # noqa: E402
 
 from bench._common import (  # noqa: E402
+    application,
     new_progress,
     postgres_admin_url,
     postgres_database,
@@ -54,19 +55,13 @@ from disclosure.services.unit_of_work import App  # noqa: E402
 from disclosure.workflow.triggers import parse_input  # noqa: E402
 
 TODAY = date(2026, 11, 24)
-APPLICATION = {
-    "applicant_kind": "person", "name": "张三", "id_type": "resident_id",
-    "id_number": "11010519491231002X", "phone": "0591-26831234",
-    "description": "本局2025年度部门预算及执行情况审计报告", "delivery_form": "paper",
-    "delivery_method": "pickup", "channel": "in_person", "received_on": "2026-11-02",
-}  # fmt: skip
 
 
 def run(url: str, count: int) -> None:
     app = App.open(Settings.from_env(database_url=url), create=True)
     try:
         with new_progress() as progress:
-            ids = register_cases(app, count, APPLICATION, TODAY, progress)
+            ids = register_cases(app, count, application("2026-11-02"), TODAY, progress)
             task = progress.add_task("withdraw and archive", total=count)
             withdraw = parse_input("withdraw", {"reason": "申请人书面撤回"})
             for case_id in ids:
