@@ -454,8 +454,7 @@ def _check_letters(
     if wrong or len(manifest.get("letters") or {}) != len(recorded):
         check.bad(f"文书{'、'.join(wrong) or ''}与轨迹记载的内容不符，或文书有缺失")
     else:
-        titles = len(recorded)
-        check.ok(f"{titles}份文书的存档内容与轨迹记载一致")
+        check.ok(f"{len(recorded)}份文书的存档内容与轨迹记载一致")
 
 
 def _check_checkpoint(manifest: dict[str, Any], events: list[AuditEvent], check: FileCheck) -> None:
