@@ -16,6 +16,7 @@ from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import OperationalError
 
 if TYPE_CHECKING:
+    from collections.abc import Callable, Sequence
     from datetime import date
     from typing import Any
 
@@ -79,6 +80,39 @@ def new_progress() -> Progress:
         disable=not console.is_terminal,
         transient=True,
     )
+
+
+#: Rows per COPY statement.
+COPY_CHUNK = 50_000
+
+
+def copy_cases(
+    app: App,
+    columns: Sequence[str],
+    row: Callable[[], Sequence[Any]],
+    count: int,
+    progress: Progress,
+) -> None:
+    """COPY ``count`` rows made by ``row()`` into ``cases`` (PostgreSQL, psycopg 3), in
+    chunks, with a progress bar; one commit at the end."""
+    sql = f"COPY cases ({', '.join(columns)}) FROM STDIN"
+    task = progress.add_task("COPY cases", total=count)
+    raw = app.engine.raw_connection()
+    try:
+        pg = raw.driver_connection  # the psycopg 3 connection, for cursor.copy()
+        assert pg is not None
+        with pg.cursor() as cursor:
+            done = 0
+            while done < count:
+                size = min(COPY_CHUNK, count - done)
+                with cursor.copy(sql) as copy:
+                    for _ in range(size):
+                        copy.write_row(row())
+                done += size
+                progress.advance(task, size)
+        raw.commit()
+    finally:
+        raw.close()
 
 
 def register_cases(

@@ -53,6 +53,7 @@ from rich.progress import Progress  # noqa: E402
 from sqlalchemy import Engine, bindparam, text  # noqa: E402
 
 from bench._common import (  # noqa: E402
+    copy_cases,
     new_progress,
     postgres_admin_url,
     postgres_database,
@@ -69,7 +70,6 @@ from disclosure.workflow.states import OPEN_STATES, State  # noqa: E402
 TODAY = date(2026, 11, 24)
 SEED = 20261124
 REPEATS = 3
-CHUNK = 50_000
 ALERT_SHARE = 0.015
 #: How many working days before today an overdue limit may lie.
 MAX_OVERDUE = 20
@@ -252,24 +252,7 @@ def load_cases(app: App, count: int, progress: Progress) -> dict[str, int]:
             )
         ).scalar_one()
     factory = CaseFactory(app.settings, applicant_id, SEED)
-    copy_sql = f"COPY cases ({', '.join(COLUMNS)}) FROM STDIN"
-    task = progress.add_task("COPY cases", total=count)
-    raw = app.engine.raw_connection()
-    try:
-        pg = raw.driver_connection  # the psycopg 3 connection, for cursor.copy()
-        assert pg is not None
-        with pg.cursor() as cursor:
-            done = 0
-            while done < count:
-                size = min(CHUNK, count - done)
-                with cursor.copy(copy_sql) as copy:
-                    for _ in range(size):
-                        copy.write_row(factory.row())
-                done += size
-                progress.advance(task, size)
-        raw.commit()
-    finally:
-        raw.close()
+    copy_cases(app, COLUMNS, factory.row, count, progress)
     return factory.expected
 
 

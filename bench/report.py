@@ -45,6 +45,7 @@ from rich.progress import Progress  # noqa: E402
 from sqlalchemy import text  # noqa: E402
 
 from bench._common import (  # noqa: E402
+    copy_cases,
     new_progress,
     postgres_admin_url,
     postgres_database,
@@ -59,7 +60,6 @@ from disclosure.workflow.states import OPEN_STATES, OUTCOMES, SYSTEM_OUTCOMES, S
 YEAR = 2026
 SEED = 20261206
 REPEATS = 3
-CHUNK = 50_000
 FIRST_DAY, LAST_DAY = date(2025, 7, 1), date(2026, 12, 31)
 COLUMNS = (
     "applicant_id", "description", "delivery_form", "delivery_method", "channel",
@@ -128,23 +128,7 @@ def load(app: App, count: int, progress: Progress) -> CaseFactory:
             for kind in ApplicantKind
         }
     factory = CaseFactory(applicants)
-    task = progress.add_task("COPY cases", total=count)
-    raw = app.engine.raw_connection()
-    try:
-        pg = raw.driver_connection
-        assert pg is not None
-        with pg.cursor() as cursor:
-            done = 0
-            while done < count:
-                size = min(CHUNK, count - done)
-                with cursor.copy(f"COPY cases ({', '.join(COLUMNS)}) FROM STDIN") as copy:
-                    for _ in range(size):
-                        copy.write_row(factory.row())
-                done += size
-                progress.advance(task, size)
-        raw.commit()
-    finally:
-        raw.close()
+    copy_cases(app, COLUMNS, factory.row, count, progress)
     with app.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
         conn.execute(text("VACUUM ANALYZE"))
     return factory

@@ -154,7 +154,8 @@ def _plain(value: Any) -> Any:
     return value
 
 
-def _utc_text(at: datetime) -> str:
+def utc_text(at: datetime) -> str:
+    """A stored time as hashed and written out: UTC, microseconds, ``Z``."""
     # SQLite returns naive datetimes; every stored time is UTC.
     aware = at if at.tzinfo else at.replace(tzinfo=UTC)
     return aware.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
@@ -264,7 +265,7 @@ def event_hash(event: AuditEvent) -> str:
     body: dict[str, object] = {
         "case_id": event.case_id,
         "seq": event.seq,
-        "at": _utc_text(event.at),
+        "at": utc_text(event.at),
         "actor": event.actor,
         "actor_role": event.actor_role,
         "trigger": event.trigger,
@@ -277,6 +278,15 @@ def event_hash(event: AuditEvent) -> str:
     if event.scheme >= _HASHED_SCHEME:
         body["scheme"] = event.scheme
     return hashlib.sha256(canonical_json(body, event.scheme).encode("utf-8")).hexdigest()
+
+
+def hash_holds(event: AuditEvent) -> bool:
+    """Whether the event's stored hash is the hash of its fields under its scheme (a payload
+    that is no longer JSON, or not JCS-printable, does not hold)."""
+    try:
+        return event_hash(event) == event.hash
+    except ValueError:
+        return False
 
 
 def new_event(
@@ -386,11 +396,7 @@ def verify_case(
             return ChainBreak(case.id, event.seq, "前序哈希不符：此前的事件被删除或改动")
         if event.scheme not in CLOCK_KEYS:
             return ChainBreak(case.id, event.seq, f"未知的记录方案 {event.scheme}：事件被改动")
-        try:
-            recomputed = event_hash(event)
-        except ValueError:  # a payload that is no longer JSON, or not JCS-printable
-            recomputed = None
-        if recomputed != event.hash:
+        if not hash_holds(event):
             return ChainBreak(case.id, event.seq, "内容哈希不符：事件在写入后被改动")
         unsigned = keys.check(event.key_id, event.hash, event.mac)
         if unsigned is not None:

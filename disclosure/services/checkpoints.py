@@ -33,7 +33,7 @@ from sqlalchemy.orm import Session
 from disclosure.errors import RuleViolation
 from disclosure.keys import AuditKeys
 from disclosure.models.tables import AuditCheckpoint, AuditEvent, Case, CheckpointedHead
-from disclosure.services.audit import GENESIS, ChainBreak
+from disclosure.services.audit import GENESIS, ChainBreak, utc_text
 from disclosure.services.unit_of_work import App
 from disclosure.workflow.text import printable
 
@@ -60,7 +60,7 @@ class Checkpoint:
         """The external file's content (JSON)."""
         return {
             "seq": self.seq,
-            "at": _utc_text(self.at),
+            "at": utc_text(self.at),
             "case_count": self.case_count,
             "root": self.root,
             "prev_hash": self.prev_hash,
@@ -68,11 +68,6 @@ class Checkpoint:
             "key_id": self.key_id,
             "mac": self.mac,
         }
-
-
-def _utc_text(at: datetime) -> str:
-    aware = at if at.tzinfo else at.replace(tzinfo=UTC)  # SQLite gives naive UTC
-    return aware.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
 def leaf_hash(case_id: int, version: int, head: str) -> str:
@@ -120,7 +115,7 @@ def root_from_proof(leaf: str, proof: Sequence[Sequence[str]]) -> str:
 def checkpoint_hash(seq: int, at: datetime, case_count: int, root: str, prev_hash: str) -> str:
     body: dict[str, str | int] = {
         "seq": seq,
-        "at": _utc_text(at),
+        "at": utc_text(at),
         "case_count": case_count,
         "root": root,
         "prev_hash": prev_hash,
@@ -250,7 +245,7 @@ def anchor_line(session: Session) -> str:
     if made is None:
         return ""
     return (
-        f"审计锚点：第{made.seq}号检查点（{_utc_text(made.at)}，{made.case_count}件案件）"
+        f"审计锚点：第{made.seq}号检查点（{utc_text(made.at)}，{made.case_count}件案件）"
         f"根哈希 {made.root}（请留存，可用于核对审计轨迹未被改写）"
     )
 
@@ -302,7 +297,7 @@ def checkpoint_breaks(session: Session, keys: AuditKeys) -> list[ChainBreak]:
         if gone:
             shown = "、".join(gone[:_SHOWN]) + (f"等{len(gone)}处" if len(gone) > _SHOWN else "")
             breaks.append(ChainBreak(None, None, (
-                f"{where}（{_utc_text(row.at)}）记下的轨迹已不在库中或已改变：{shown}："
+                f"{where}（{utc_text(row.at)}）记下的轨迹已不在库中或已改变：{shown}："
                 "轨迹被截断、改写，或案件被删除"
             )))  # fmt: skip
         prev, expected_seq = row.hash, row.seq + 1

@@ -48,6 +48,7 @@ from disclosure.workflow.performance import (
     PerformanceCase,
     PerformanceReport,
     build_performance,
+    months_between,
 )
 from disclosure.workflow.states import CLOSED_STATES, State
 
@@ -354,11 +355,11 @@ def performance(
         RuleViolation: ``first`` after ``last``, or a month out of range.
         PermissionDenied: the viewer does not work for the agency.
     """
-    check_year(first.year), check_year(last.year)
+    check_year(first.year)
+    check_year(last.year)
+    months_between(first, last)  # refuses a period that ends before it begins
     start = date(first.year, first.month, 1)
     end = date(last.following().year, last.following().month, 1)
-    if first > last:
-        build_performance([], {}, first, last)  # raises, naming the field
     today = app.settings.agency_today()
     with app.uow() as uow:
         session = uow.session
