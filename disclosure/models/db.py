@@ -30,7 +30,7 @@ from alembic.script import ScriptDirectory
 from alembic.util.exc import CommandError
 from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DisconnectionError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from disclosure.errors import ConfigurationError, DatabaseUnavailable
@@ -54,6 +54,8 @@ POOL_TIMEOUT = 30.0
 CONNECT_ATTEMPTS = 4
 CONNECT_BACKOFF = 0.25
 CONNECT_TIMEOUT_SECONDS = 10
+#: A pooled PostgreSQL connection idle longer than this is pinged before use (seconds).
+PING_AFTER_IDLE_SECONDS = 1.0
 #: pg_advisory_xact_lock key held while migrating ("disclosure migrate").
 MIGRATION_LOCK_KEY = 0x0D15C0DE
 
@@ -102,8 +104,9 @@ def make_engine(url: str, *, busy_timeout: float | None = None) -> Engine:
     SQLite: foreign keys on, WAL so readers never block the writer. The file is opened
     read-write, never created (see ``create_sqlite_file``).
 
-    PostgreSQL: a bounded pool per process, pre-ping, and connection attempts retried with
-    backoff while the server is full or restarting; a refusal becomes ``DatabaseUnavailable``.
+    PostgreSQL: a bounded pool per process, a ping before reusing a connection that sat idle
+    (``_ping_when_idle``), and connection attempts retried with backoff while the server is
+    full or restarting; a refusal becomes ``DatabaseUnavailable``.
     """
     timeout = BUSY_TIMEOUT if busy_timeout is None else busy_timeout
     path = sqlite_path(url)
@@ -115,7 +118,6 @@ def make_engine(url: str, *, busy_timeout: float | None = None) -> Engine:
         return create_engine(url)
     engine = create_engine(
         url,
-        pool_pre_ping=True,
         pool_size=POOL_SIZE,
         max_overflow=MAX_OVERFLOW,
         pool_timeout=POOL_TIMEOUT,
@@ -125,7 +127,35 @@ def make_engine(url: str, *, busy_timeout: float | None = None) -> Engine:
         },
     )
     event.listen(engine, "do_connect", _retrying_connect(url))
+    _ping_when_idle(engine)
     return engine
+
+
+def _ping_when_idle(engine: Engine) -> None:
+    """Ping a pooled connection before use if it sat idle over ``PING_AFTER_IDLE_SECONDS``.
+
+    SQLAlchemy's ``pool_pre_ping`` pings at every checkout: a round trip per unit of work,
+    a sixth of a state change's time (issue #9). A server restart or an idle timeout shows
+    on connections that waited, and those are still pinged; a dead one is replaced before
+    use (the pool retries on ``DisconnectionError``). A connection that dies within a second
+    of its last use fails its unit of work with ``DatabaseUnavailable``, and SQLAlchemy then
+    discards every pooled connection older than the failure, so the next one is fresh.
+    """
+
+    def checkin(_dbapi_connection: Any, record: Any) -> None:
+        record.info["idle_since"] = time.monotonic()
+
+    def checkout(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+        idle_since = record.info.get("idle_since")
+        if idle_since is None or time.monotonic() - idle_since <= PING_AFTER_IDLE_SECONDS:
+            return  # new, or used a moment ago
+        try:
+            engine.dialect.do_ping(dbapi_connection)
+        except Exception as error:
+            raise DisconnectionError("pooled connection failed its ping") from error
+
+    event.listen(engine, "checkin", checkin)
+    event.listen(engine, "checkout", checkout)
 
 
 def _sqlite_opener(path: Path, timeout: float) -> Callable[[], sqlite3.Connection]:

@@ -170,7 +170,13 @@ def agency_ids_of(user: User) -> frozenset[int] | None:
 def check_agency(user: User, agency_id: int, what: str) -> None:
     """Refuse a user who does not work for the agency (PermissionDenied, rule ``agency``)."""
     allowed = agency_ids_of(user)
-    if allowed is not None and agency_id not in allowed:
+    refuse_outsider(user, allowed is None or agency_id in allowed, what)
+
+
+def refuse_outsider(user: User, works_there: bool, what: str) -> None:
+    """``check_agency`` where the caller has asked the database whether the user works for
+    the agency (``works_there``); a county user may act for every agency."""
+    if not (works_there or user.all_agencies):
         raise PermissionDenied("agency_not_allowed", f"{user.name}不属于该案件所在机关，不能{what}")
 
 

@@ -61,10 +61,10 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-import rfc8785
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
+from disclosure import canonical
 from disclosure.errors import ConflictError, NotFound
 from disclosure.keys import AuditKeys, user_record
 from disclosure.models.tables import (
@@ -126,11 +126,11 @@ def canonical_json(data: Any, scheme: int | None = None) -> str:
     """The canonical JSON text of ``data`` under ``scheme`` (default: ``SCHEME``).
 
     Raises:
-        rfc8785.CanonicalizationError: from scheme 4 on, for a value JSON cannot hold
+        canonical.CanonicalizationError: from scheme 4 on, for a value JSON cannot hold
             exactly (a date, a decimal, an integer beyond 2**53, NaN); see ``_plain``.
     """
     if (SCHEME if scheme is None else scheme) >= _JCS_SCHEME:
-        return rfc8785.dumps(data).decode("utf-8")
+        return canonical.dumps(data)
     return json.dumps(data, sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=str)
 
 

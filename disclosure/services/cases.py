@@ -18,13 +18,21 @@ from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import Select, bindparam, func, insert, select, update
-from sqlalchemy.orm import Session, joinedload
+from sqlalchemy.orm import Session, joinedload, lazyload
 from sqlalchemy.orm.attributes import set_committed_value
 
 from disclosure.config import Settings
 from disclosure.errors import ConflictError, NotFound, PermissionDenied, RuleViolation
-from disclosure.models.tables import Agency, Applicant, AuditEvent, Case, ClockEventRow, User
-from disclosure.services.agencies import agency_by_code, check_agency, scope
+from disclosure.models.tables import (
+    Agency,
+    Applicant,
+    AuditEvent,
+    Case,
+    ClockEventRow,
+    User,
+    UserAgency,
+)
+from disclosure.services.agencies import agency_by_code, check_agency, refuse_outsider, scope
 from disclosure.services.audit import (
     append_event,
     application_fingerprint,
@@ -428,9 +436,9 @@ def act(
     trigger = TRIGGERS_BY_NAME[command.trigger]
     with app.uow() as uow:
         session = uow.session
-        user, case = _user_and_case(session, actor, case_id)
+        user, case, agency = _user_and_case(session, actor, case_id, prints=trigger.prints)
         who = Actor(user.name, Role(user.role))
-        check_agency(user, case.agency_id, f"办理“{trigger.label}”")
+        refuse_outsider(user, agency.user_works_there, f"办理“{trigger.label}”")
         if expected_version is not None and case.version != expected_version:
             raise ConflictError(
                 f"案件已被他人修改：你看到的版本号是{expected_version}，当前版本号是{case.version}，"
@@ -443,9 +451,9 @@ def act(
             facts = replace(facts, month_rank=month_rank(session, case))
         step = fire(
             facts, Command(command, who, on, today), app.settings.calendar,
-            app.settings.rules, _policy(app, case),
+            app.settings.rules, _policy(app, agency.fee_scale),
         )  # fmt: skip
-        letters = _apply(session, case, facts, step, command, who, app, via)
+        letters = _apply(session, case, agency, facts, step, command, who, app, via)
         if told is not None and told != who.name:
             notify(session, told, trigger.name, case.id, command.reason, by=who.name, at=app.now())
         uow.commit()
@@ -473,12 +481,12 @@ def _limits_before(app: App, facts: CaseFacts) -> Limits:
     return compute_limits(settings.calendar, facts.received_on, facts.events, settings.rules)
 
 
-def _policy(app: App, case: Case) -> LocalPolicy:
+def _policy(app: App, fee_scale: str) -> LocalPolicy:
     settings = app.settings
     return LocalPolicy(
         backdate_working_days=settings.backdate_working_days,
         agreed_due_max_days=settings.agreed_due_max_days,
-        fee_scale=FeeScale(case.agency.fee_scale),
+        fee_scale=FeeScale(fee_scale),
     )
 
 
@@ -537,16 +545,24 @@ def _write_case(session: Session, case: Case, loaded_version: int) -> None:
         raise ConflictError()
 
 
+#: The rows a change appends, INSERTed without ``RETURNING`` (SQLAlchemy adds one for the
+#: new id on PostgreSQL, which nothing here reads: a result to set up per row).
+_INSERTS = {table: insert(table).inline() for table in (ClockEventRow, AuditEvent)}
+
+
 def _insert(session: Session, row: ClockEventRow | AuditEvent) -> None:
     """INSERT a new row with the columns it was given (the others take their defaults)."""
-    given = {column.key: getattr(row, column.key) for column in row.__table__.columns}
-    values = {key: value for key, value in given.items() if key in vars(row)}
-    session.connection().execute(insert(type(row)), values)
+    given = vars(row)
+    values = {
+        column.key: given[column.key] for column in row.__table__.columns if column.key in given
+    }
+    session.connection().execute(_INSERTS[type(row)], values)
 
 
 def _apply(
     session: Session,
     case: Case,
+    agency: _AgencyTerms,
     facts_before: CaseFacts,
     step: Step,
     command: TriggerInput,
@@ -596,7 +612,7 @@ def _apply(
     if step.after in CLOSED_STATES and case.closed_on is None:
         _set(case, closed_on=on)
     if step.after is State.ARCHIVED:  # kept for the agency's period, then due for disposal
-        _set(case, archived_on=on, retain_until=years_after(on, case.agency.retention_years))
+        _set(case, archived_on=on, retain_until=years_after(on, agency.retention_years))
     _set(case, **_limit_values(step.after, step.limits))
     fee = step.fee
     clock_row = None
@@ -705,20 +721,50 @@ def recompute_limits(
     return 1
 
 
-#: The acting user and the case with its clock events, in one statement: both rows are
-#: found by a unique key, so the join gives one row (repeated per clock event, which the
-#: ORM folds back). One round trip instead of two (issue #9), and one snapshot even where
-#: each statement sees the latest commit (SQLite outside a write, READ COMMITTED).
-_USER_AND_CASE = (
-    select(User, Case)
-    .join(Case, Case.id == bindparam("case_id"))
-    .where(User.name == bindparam("user_name"))
-    .options(joinedload(Case.clock_events))
-)
+@dataclass(frozen=True)
+class _AgencyTerms:
+    """What a change needs of the case's agency, and whether the actor works for it."""
+
+    fee_scale: str
+    retention_years: int
+    user_works_there: bool
 
 
-def _user_and_case(session: Session, user_name: str | None, case_id: int) -> tuple[User, Case]:
-    """The acting user and the case to change (with its clock events).
+def _user_and_case_statement(prints: bool) -> Select[User, Case, str, int, bool]:
+    """The acting user, the case with its clock events and ``_AgencyTerms``, in one statement.
+
+    Both rows are found by a unique key, so the join gives one row (repeated per clock
+    event, which the ORM folds back): one round trip, and one snapshot even where each
+    statement sees the latest commit (SQLite outside a write, READ COMMITTED). The user's
+    agencies and the case's applicant and agency rows come only for a trigger that
+    ``prints`` (issues a letter or drafts a reply): every column a statement returns costs
+    the driver and the ORM work per change (issue #9).
+    """
+    works_there = (
+        select(UserAgency.user_id)
+        .where(UserAgency.user_id == User.id, UserAgency.agency_id == Case.agency_id)
+        .exists()
+    )
+    statement = (
+        select(User, Case, Agency.fee_scale, Agency.retention_years, works_there)
+        .select_from(User)
+        .join(Case, Case.id == bindparam("case_id"))
+        .join_from(Case, Agency, Agency.id == Case.agency_id)
+        .where(User.name == bindparam("user_name"))
+        .options(lazyload(User.agencies), joinedload(Case.clock_events))
+    )
+    if not prints:
+        statement = statement.options(lazyload(Case.applicant), lazyload(Case.agency))
+    return statement
+
+
+_USER_AND_CASE = {prints: _user_and_case_statement(prints) for prints in (False, True)}
+
+
+def _user_and_case(
+    session: Session, user_name: str | None, case_id: int, *, prints: bool
+) -> tuple[User, Case, _AgencyTerms]:
+    """The acting user, the case to change (with its clock events) and its agency's terms.
 
     Raises:
         RuleViolation / NotFound: no actor named, or no such user (said first, as ``_actor``
@@ -728,12 +774,12 @@ def _user_and_case(session: Session, user_name: str | None, case_id: int) -> tup
     # A user name is plain ASCII: anything else is no user and never reaches the driver.
     if isinstance(user_name, str) and _USER_NAME.fullmatch(user_name):
         params = {"user_name": user_name, "case_id": case_id}
-        found = session.execute(_USER_AND_CASE, params).unique().one_or_none()
+        found = session.execute(_USER_AND_CASE[prints], params).unique().one_or_none()
     if found is None:  # say which one is missing (a second statement on this path only)
         _actor(session, user_name)
         raise NotFound("case", f"案件{case_id}不存在")
-    user, case = found
-    return user, case
+    user, case, fee_scale, retention_years, works_there = found
+    return user, case, _AgencyTerms(fee_scale, retention_years, bool(works_there))
 
 
 def load_case(session: Session, case_id: int) -> Case:

@@ -53,7 +53,8 @@ _CHALLENGE_KINDS = {kind.value: challenge_name(kind) for kind in ChallengeKind}
 class Firing:
     """One trigger being fired: what the guards read and what the effects build.
 
-    ``transitions`` drives it as its model; it lives for one ``fire`` and is never shared.
+    ``transitions`` drives it as its model. Each thread keeps one, set up afresh by
+    ``begin`` for every ``fire``; it is never shared between threads.
     """
 
     def __init__(
@@ -64,6 +65,17 @@ class Firing:
         rules: RuleSet,
         policy: LocalPolicy,
     ) -> None:
+        self.begin(facts, command, cal, rules, policy)
+
+    def begin(
+        self,
+        facts: CaseFacts,
+        command: Command,
+        cal: WorkingCalendar,
+        rules: RuleSet,
+        policy: LocalPolicy,
+    ) -> None:
+        """Forget the last fire and set up this one (the machine reads ``state``)."""
         self.state = facts.state.value
         self.facts = facts
         self.command = command
@@ -143,6 +155,11 @@ class Trigger:
     @property
     def input(self) -> type[TriggerInput]:
         return _INPUT_MODELS[self.name]
+
+    @property
+    def prints(self) -> bool:
+        """Whether it may render a letter (issue one, or draft the reply)."""
+        return bool(self.letters) or self.draft is not None
 
 
 # -- guards ------------------------------------------------------------------------------

@@ -283,6 +283,46 @@ def test_the_pool_is_bounded_per_process(postgres_url: str) -> None:
     engine.dispose()
 
 
+def _backend_pid(app: App) -> int:
+    with app.uow() as uow:
+        pid: int = uow.session.execute(text("SELECT pg_backend_pid()")).scalar_one()
+    return pid
+
+
+def _terminate(pid: int) -> None:
+    admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        assert conn.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid}).scalar()
+    admin.dispose()
+
+
+def test_a_pooled_connection_that_died_while_idle_is_replaced_unseen(
+    postgres_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    app = App.open(Settings.from_env(database_url=postgres_url), create=True)
+    try:
+        first = _backend_pid(app)
+        _terminate(first)  # as a server restart or an idle timeout would
+        monkeypatch.setattr(db, "PING_AFTER_IDLE_SECONDS", 0.0)  # it has now waited long enough
+        assert _backend_pid(app) not in (first, None)
+    finally:
+        app.close()
+
+
+def test_a_connection_that_died_just_after_use_fails_once_then_the_pool_is_fresh(
+    postgres_url: str,
+) -> None:
+    app = App.open(Settings.from_env(database_url=postgres_url), create=True)
+    try:
+        first = _backend_pid(app)
+        _terminate(first)
+        with pytest.raises(DatabaseUnavailable, match="连接中断"):
+            _backend_pid(app)  # used a moment ago, so not pinged: the failure is named
+        assert _backend_pid(app) != first
+    finally:
+        app.close()
+
+
 @pytest.mark.parametrize(
     ("driver_text", "reason", "transient"),
     [

@@ -27,13 +27,23 @@ PER_LETTER = 2
 MONTH_RANK = 1
 
 
+def _outer_from(words: list[str]) -> str:
+    """The table after a SELECT's own FROM (not a subquery's, as in a selected EXISTS)."""
+    depth = 0
+    for at, word in enumerate(words):
+        depth += (word == "(") - (word == ")")
+        if word == "FROM" and depth == 0:
+            return words[at + 1]
+    return ""
+
+
 def _heads(statements: list[str]) -> list[str]:
     """Each statement's verb and table, e.g. ``UPDATE cases``."""
     heads = []
     for sql in statements:
-        words = sql.replace("(", " ").split()
+        words = sql.replace("(", " ( ").replace(")", " ) ").split()
         if words[0] == "SELECT":
-            table = words[words.index("FROM") + 1]
+            table = _outer_from(words)
         elif words[0] == "INSERT":
             table = words[2]
         else:
