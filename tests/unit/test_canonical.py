@@ -71,7 +71,7 @@ class _Count(IntEnum):
         {"a": 1.0, "b": 1e16, "c": 0.1},
         {"kind": _Kind.FEE, "n": _Count.TWO},
         {"big": 2**53},
-        {"text": "引号\"反斜杠\\换行\n控制\x01"},
+        {"text": '引号"反斜杠\\换行\n控制\x01'},
     ],
 )
 def test_the_values_where_the_two_encoders_could_differ(value: Any) -> None:
