@@ -28,13 +28,14 @@ from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from alembic.util.exc import CommandError
-from sqlalchemy import Connection, Engine, create_engine, event, text
+from sqlalchemy import Connection, Engine, Insert, create_engine, event, insert, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DisconnectionError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from disclosure.errors import ConfigurationError, DatabaseUnavailable
 from disclosure.keys import AuditKeys
+from disclosure.models.tables import Base
 
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
 
@@ -385,6 +386,24 @@ def _no_schema(url: str) -> ConfigurationError:
 
 def session_factory(engine: Engine) -> sessionmaker[Session]:
     return sessionmaker(engine, expire_on_commit=False)
+
+
+#: One INSERT per table, without the ``RETURNING id`` SQLAlchemy adds on PostgreSQL (a result
+#: to set up per row, for an id the append-only rows' writers never read).
+_INSERTS: dict[type[Base], Insert] = {}
+
+
+def insert_row(session: Session, row: Base) -> None:
+    """INSERT ``row`` now, with the columns it was given (the others take their defaults),
+    outside the session's unit of work: it is not flushed again, and its id is not read back.
+    """
+    table = type(row)
+    statement = _INSERTS.get(table)
+    if statement is None:
+        statement = _INSERTS[table] = insert(table).inline()
+    given = vars(row)
+    values = {c.key: given[c.key] for c in row.__table__.columns if c.key in given}
+    session.connection().execute(statement, values)
 
 
 @contextmanager

@@ -6,6 +6,7 @@ limits and the audit event are committed together or not at all.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import re
@@ -17,12 +18,13 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Select, bindparam, func, insert, select, update
+from sqlalchemy import Select, Update, bindparam, func, select, update
 from sqlalchemy.orm import Session, joinedload, lazyload
 from sqlalchemy.orm.attributes import set_committed_value
 
 from disclosure.config import Settings
 from disclosure.errors import ConflictError, NotFound, PermissionDenied, RuleViolation
+from disclosure.models.db import insert_row
 from disclosure.models.tables import (
     Agency,
     Applicant,
@@ -500,7 +502,7 @@ _FACT_COLUMNS = (
     "refer_to",
 )
 
-#: Every column a change may write; ``_write_case`` writes them all as the object holds them.
+#: Every column a change may write; ``_write_case`` writes those it altered.
 _CHANGE_COLUMNS = (
     "version",
     "state",
@@ -514,12 +516,20 @@ _CHANGE_COLUMNS = (
     "retain_until",
     "audit_head",
 )
-#: The change's UPDATE, built once; ``WHERE version`` is the optimistic lock.
-_UPDATE_CASE = (
-    update(Case)
-    .where(Case.id == bindparam("loaded_id"), Case.version == bindparam("loaded_version"))
-    .values({column: bindparam(column) for column in _CHANGE_COLUMNS})
-)
+
+
+@functools.lru_cache(maxsize=256)
+def _update_case(columns: tuple[str, ...]) -> Update:
+    """The UPDATE of ``columns``, built once per set; ``WHERE version`` is the optimistic lock."""
+    return (
+        update(Case)
+        .where(Case.id == bindparam("loaded_id"), Case.version == bindparam("loaded_version"))
+        .values({column: bindparam(column) for column in columns})
+    )
+
+
+def _change_values(case: Case) -> dict[str, Any]:
+    return {column: getattr(case, column) for column in _CHANGE_COLUMNS}
 
 
 def _set(case: Case, **values: Any) -> None:
@@ -533,30 +543,19 @@ def _set(case: Case, **values: Any) -> None:
         set_committed_value(case, column, value)
 
 
-def _write_case(session: Session, case: Case, loaded_version: int) -> None:
-    """UPDATE the change's columns if the row is still at ``loaded_version``.
+def _write_case(session: Session, case: Case, loaded: dict[str, Any]) -> None:
+    """UPDATE the columns the change altered (``loaded``: their values before it; the
+    version always changes) if the row is still at the version loaded.
 
     Raises:
         ConflictError: another writer changed the case since it was loaded.
     """
-    params = {column: getattr(case, column) for column in _CHANGE_COLUMNS}
-    params.update(loaded_id=case.id, loaded_version=loaded_version)
-    if session.connection().execute(_UPDATE_CASE, params).rowcount != 1:
+    values = _change_values(case)
+    changed = tuple(column for column in _CHANGE_COLUMNS if values[column] != loaded[column])
+    params = {column: values[column] for column in changed}
+    params.update(loaded_id=case.id, loaded_version=loaded["version"])
+    if session.connection().execute(_update_case(changed), params).rowcount != 1:
         raise ConflictError()
-
-
-#: The rows a change appends, INSERTed without ``RETURNING`` (SQLAlchemy adds one for the
-#: new id on PostgreSQL, which nothing here reads: a result to set up per row).
-_INSERTS = {table: insert(table).inline() for table in (ClockEventRow, AuditEvent)}
-
-
-def _insert(session: Session, row: ClockEventRow | AuditEvent) -> None:
-    """INSERT a new row with the columns it was given (the others take their defaults)."""
-    given = vars(row)
-    values = {
-        column.key: given[column.key] for column in row.__table__.columns if column.key in given
-    }
-    session.connection().execute(_INSERTS[type(row)], values)
 
 
 def _apply(
@@ -572,16 +571,15 @@ def _apply(
 ) -> tuple[IssuedLetter, ...]:
     """Write what ``step`` changes, and issue its letters.
 
-    Statements, in order: each letter's 文号 counter (its row is inserted at commit), the
-    clock event's INSERT, the audit event's INSERT and one UPDATE of the case (its columns
+    Statements, in order: each letter's 文号 counter and its row, the clock event's INSERT, the audit event's INSERT and one UPDATE of the case (its columns
     and its audit chain head, guarded by the version loaded; a writer that got there first
     makes it, or the event's unique (case, seq), a conflict). The case object is given
     each value as it is decided (``_set``), so the draft, the letters and the audit snapshot
     read the case as the change leaves it.
     """
     settings = app.settings
-    loaded_version = case.version
-    seq = loaded_version + 1
+    loaded = _change_values(case)
+    seq = case.version + 1
     facts = step.facts
     on = facts.last_action_on
     assert on is not None  # every step dates its case
@@ -666,9 +664,9 @@ def _apply(
     # The rows first, then the case: the step that archives a case leaves it read-only in
     # the database (0013), so its own event must be in before the state changes.
     if clock_row is not None:
-        _insert(session, clock_row)
-    _insert(session, audit_event)
-    _write_case(session, case, loaded_version)
+        insert_row(session, clock_row)
+    insert_row(session, audit_event)
+    _write_case(session, case, loaded)
     return tuple(issued)
 
 

@@ -30,6 +30,7 @@ from disclosure.config import Settings
 from disclosure.errors import NotFound, RuleViolation
 from disclosure.letters import FORMATS
 from disclosure.letters.render import render_html
+from disclosure.models.db import insert_row
 from disclosure.models.tables import Applicant, Case, ClockEventRow, Letter, LetterCounter
 from disclosure.services.agencies import profile
 from disclosure.services.unit_of_work import App
@@ -428,7 +429,7 @@ def issue(
         content_sha256=hashlib.sha256(html.encode("utf-8")).hexdigest(),
         context=json.dumps(context, ensure_ascii=False, sort_keys=True), html=html,
     )  # fmt: skip
-    session.add(letter)
+    insert_row(session, letter)
     return letter
 
 
