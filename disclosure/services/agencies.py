@@ -170,14 +170,13 @@ def agency_ids_of(user: User) -> frozenset[int] | None:
 def check_agency(user: User, agency_id: int, what: str) -> None:
     """Refuse a user who does not work for the agency (PermissionDenied, rule ``agency``)."""
     allowed = agency_ids_of(user)
-    refuse_outsider(user, allowed is None or agency_id in allowed, what)
+    if allowed is not None and agency_id not in allowed:
+        raise outsider(user.name, what)
 
 
-def refuse_outsider(user: User, works_there: bool, what: str) -> None:
-    """``check_agency`` where the caller has asked the database whether the user works for
-    the agency (``works_there``); a county user may act for every agency."""
-    if not (works_there or user.all_agencies):
-        raise PermissionDenied("agency_not_allowed", f"{user.name}不属于该案件所在机关，不能{what}")
+def outsider(user_name: str, what: str) -> PermissionDenied:
+    """The refusal of a user who does not work for the case's agency."""
+    return PermissionDenied("agency_not_allowed", f"{user_name}不属于该案件所在机关，不能{what}")
 
 
 def scope(session: Session, user: User | None, code: str | None) -> frozenset[int] | None:

@@ -12,29 +12,30 @@ import json
 import re
 import unicodedata
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import Select, Update, bindparam, func, select, update
-from sqlalchemy.orm import Session, joinedload, lazyload
+from sqlalchemy.orm import Session, joinedload
 from sqlalchemy.orm.attributes import set_committed_value
 
 from disclosure.config import Settings
 from disclosure.errors import ConflictError, NotFound, PermissionDenied, RuleViolation
-from disclosure.models.db import insert_row
+from disclosure.models.db import as_loaded, insert_row
 from disclosure.models.tables import (
     Agency,
     Applicant,
     AuditEvent,
+    Base,
     Case,
     ClockEventRow,
     User,
     UserAgency,
 )
-from disclosure.services.agencies import agency_by_code, check_agency, refuse_outsider, scope
+from disclosure.services.agencies import agency_by_code, check_agency, outsider, scope
 from disclosure.services.audit import (
     append_event,
     application_fingerprint,
@@ -438,9 +439,10 @@ def act(
     trigger = TRIGGERS_BY_NAME[command.trigger]
     with app.uow() as uow:
         session = uow.session
-        user, case, agency = _user_and_case(session, actor, case_id, prints=trigger.prints)
-        who = Actor(user.name, Role(user.role))
-        refuse_outsider(user, agency.user_works_there, f"办理“{trigger.label}”")
+        loaded = _load(session, actor, case_id, prints=trigger.prints)
+        who, case = loaded.actor, loaded.case
+        if not loaded.may_act:
+            raise outsider(who.name, f"办理“{trigger.label}”")
         if expected_version is not None and case.version != expected_version:
             raise ConflictError(
                 f"案件已被他人修改：你看到的版本号是{expected_version}，当前版本号是{case.version}，"
@@ -453,9 +455,9 @@ def act(
             facts = replace(facts, month_rank=month_rank(session, case))
         step = fire(
             facts, Command(command, who, on, today), app.settings.calendar,
-            app.settings.rules, _policy(app, agency.fee_scale),
+            app.settings.rules, _policy(app, loaded.fee_scale),
         )  # fmt: skip
-        letters = _apply(session, case, agency, facts, step, command, who, app, via)
+        letters = _apply(session, loaded, facts, step, command, who, app, via)
         if told is not None and told != who.name:
             notify(session, told, trigger.name, case.id, command.reason, by=who.name, at=app.now())
         uow.commit()
@@ -560,8 +562,7 @@ def _write_case(session: Session, case: Case, loaded: dict[str, Any]) -> None:
 
 def _apply(
     session: Session,
-    case: Case,
-    agency: _AgencyTerms,
+    loaded: _Loaded,
     facts_before: CaseFacts,
     step: Step,
     command: TriggerInput,
@@ -577,8 +578,8 @@ def _apply(
     each value as it is decided (``_set``), so the draft, the letters and the audit snapshot
     read the case as the change leaves it.
     """
-    settings = app.settings
-    loaded = _change_values(case)
+    settings, case = app.settings, loaded.case
+    before_change = _change_values(case)
     seq = case.version + 1
     facts = step.facts
     on = facts.last_action_on
@@ -610,7 +611,7 @@ def _apply(
     if step.after in CLOSED_STATES and case.closed_on is None:
         _set(case, closed_on=on)
     if step.after is State.ARCHIVED:  # kept for the agency's period, then due for disposal
-        _set(case, archived_on=on, retain_until=years_after(on, agency.retention_years))
+        _set(case, archived_on=on, retain_until=years_after(on, loaded.retention_years))
     _set(case, **_limit_values(step.after, step.limits))
     fee = step.fee
     clock_row = None
@@ -666,7 +667,7 @@ def _apply(
     if clock_row is not None:
         insert_row(session, clock_row)
     insert_row(session, audit_event)
-    _write_case(session, case, loaded)
+    _write_case(session, case, before_change)
     return tuple(issued)
 
 
@@ -720,64 +721,118 @@ def recompute_limits(
 
 
 @dataclass(frozen=True)
-class _AgencyTerms:
-    """What a change needs of the case's agency, and whether the actor works for it."""
+class _Loaded:
+    """What a change starts from: who acts, the case and what it needs of the agency."""
 
+    actor: Actor
+    #: The actor works for every agency (the county) or for the case's.
+    may_act: bool
+    case: Case
     fee_scale: str
     retention_years: int
-    user_works_there: bool
 
 
-def _user_and_case_statement(prints: bool) -> Select[User, Case, str, int, bool]:
-    """The acting user, the case with its clock events and ``_AgencyTerms``, in one statement.
+def _labelled(cls: type[Base], prefix: str) -> list[tuple[str, Any]]:
+    """(attribute, labelled column) for every column of a mapped class."""
+    return [
+        (prop.key, prop.columns[0].label(f"{prefix}{prop.key}"))
+        for prop in cls.__mapper__.column_attrs
+    ]
 
-    Both rows are found by a unique key, so the join gives one row (repeated per clock
-    event, which the ORM folds back): one round trip, and one snapshot even where each
-    statement sees the latest commit (SQLite outside a write, READ COMMITTED). The user's
-    agencies and the case's applicant and agency rows come only for a trigger that
-    ``prints`` (issues a letter or drafts a reply): every column a statement returns costs
-    the driver and the ORM work per change (issue #9).
+
+@dataclass(frozen=True)
+class _LoadStatement:
+    """The statement ``_load`` runs and where each row's parts sit in its columns."""
+
+    statement: Select[Any]
+    parts: tuple[tuple[type[Base], tuple[str, ...], int], ...]
+
+    def take(self, row: Sequence[Any], cls: type[Base]) -> dict[str, Any]:
+        for part, keys, start in self.parts:
+            if part is cls:
+                return dict(zip(keys, row[start : start + len(keys)], strict=True))
+        raise KeyError(cls)
+
+
+#: Columns before the parts: the user's name, role and county flag, whether they work for
+#: the case's agency, and the agency's fee scale and retention.
+_HEAD = 6
+
+
+def _load_statement(prints: bool) -> _LoadStatement:
+    """The acting user, the case, its clock events and its agency's terms in one Core SELECT
+    (with its applicant's and agency's rows for a trigger that ``prints``).
+
+    Both rows are found by a unique key, so the join gives one row per clock event: one
+    round trip, and one snapshot even where each statement sees the latest commit (SQLite
+    outside a write, READ COMMITTED). Core, not an ORM query: the ORM's loading cost more
+    than the rest of a change, and the change writes its rows itself (issue #9).
     """
     works_there = (
         select(UserAgency.user_id)
         .where(UserAgency.user_id == User.id, UserAgency.agency_id == Case.agency_id)
         .exists()
     )
+    classes: tuple[type[Base], ...] = (Case, ClockEventRow)
+    if prints:
+        classes += (Applicant, Agency)
+    head: list[Any] = [
+        User.name, User.role, User.all_agencies, works_there, Agency.fee_scale,
+        Agency.retention_years,
+    ]  # fmt: skip
+    assert len(head) == _HEAD
+    columns, parts = list(head), []
+    for number, cls in enumerate(classes):
+        labelled = _labelled(cls, f"p{number}_")
+        parts.append((cls, tuple(key for key, _ in labelled), len(columns)))
+        columns.extend(column for _, column in labelled)
     statement = (
-        select(User, Case, Agency.fee_scale, Agency.retention_years, works_there)
+        select(*columns)
         .select_from(User)
         .join(Case, Case.id == bindparam("case_id"))
         .join_from(Case, Agency, Agency.id == Case.agency_id)
+        .outerjoin(ClockEventRow, ClockEventRow.case_id == Case.id)
         .where(User.name == bindparam("user_name"))
-        .options(lazyload(User.agencies), joinedload(Case.clock_events))
+        .order_by(ClockEventRow.seq)
     )
-    if not prints:
-        statement = statement.options(lazyload(Case.applicant), lazyload(Case.agency))
-    return statement
+    if prints:
+        statement = statement.join_from(Case, Applicant, Applicant.id == Case.applicant_id)
+    return _LoadStatement(statement, tuple(parts))
 
 
-_USER_AND_CASE = {prints: _user_and_case_statement(prints) for prints in (False, True)}
+_LOADS = {prints: _load_statement(prints) for prints in (False, True)}
 
 
-def _user_and_case(
-    session: Session, user_name: str | None, case_id: int, *, prints: bool
-) -> tuple[User, Case, _AgencyTerms]:
-    """The acting user, the case to change (with its clock events) and its agency's terms.
+def _load(session: Session, user_name: str | None, case_id: int, *, prints: bool) -> _Loaded:
+    """The acting user, the case to change (with its clock events, and its applicant and
+    agency if the trigger ``prints``) and its agency's terms.
 
     Raises:
         RuleViolation / NotFound: no actor named, or no such user (said first, as ``_actor``
             says it), or no such case.
     """
-    found = None
+    rows: Sequence[Any] = ()
+    load = _LOADS[prints]
     # A user name is plain ASCII: anything else is no user and never reaches the driver.
     if isinstance(user_name, str) and _USER_NAME.fullmatch(user_name):
         params = {"user_name": user_name, "case_id": case_id}
-        found = session.execute(_USER_AND_CASE[prints], params).unique().one_or_none()
-    if found is None:  # say which one is missing (a second statement on this path only)
+        rows = session.connection().execute(load.statement, params).all()
+    if not rows:  # say which one is missing (a second statement on this path only)
         _actor(session, user_name)
         raise NotFound("case", f"案件{case_id}不存在")
-    user, case, fee_scale, retention_years, works_there = found
-    return user, case, _AgencyTerms(fee_scale, retention_years, bool(works_there))
+    first = rows[0]
+    name, role, county, works_there, fee_scale, retention_years = first[:_HEAD]
+    case = as_loaded(Case, load.take(first, Case))
+    events = [load.take(row, ClockEventRow) for row in rows]
+    set_committed_value(
+        case, "clock_events", [as_loaded(ClockEventRow, e) for e in events if e["id"] is not None]
+    )
+    if prints:
+        set_committed_value(case, "applicant", as_loaded(Applicant, load.take(first, Applicant)))
+        set_committed_value(case, "agency", as_loaded(Agency, load.take(first, Agency)))
+    return _Loaded(
+        Actor(name, Role(role)), bool(county or works_there), case, fee_scale, retention_years
+    )
 
 
 def load_case(session: Session, case_id: int) -> Case:
