@@ -2,7 +2,7 @@
 
 For each backend (SQLite in a temporary file, then PostgreSQL in a fresh database
 ``disclosure_bench_<pid>`` that is dropped at the end) the script opens the application
-(which runs the migrations), adds a clerk and a supervisor and registers 2 × M + 2 cases.
+(which runs the migrations), adds a clerk and a supervisor and registers 3 × M + 2 cases.
 
 * ``act()``: M cases go review → accept → consult_third_party → third_party_replied →
   issue_fee → fee_paid through ``services.cases.act``, one unit of work each (load, guards,
@@ -14,7 +14,10 @@ For each backend (SQLite in a temporary file, then PostgreSQL in a fresh databas
   ``INSERT INTO audit_events`` (seq = the new version) whose SHA-256 chain hash and HMAC
   were computed beforehand, then COMMIT.
 
-The two run in alternating blocks of ``BLOCK`` cases, so a machine busy with something else
+* raw + SELECT: M more cases get the raw transactions, each preceded by the SELECT that
+  ``act()`` loads the user and the case with: how much of the gap the reading explains.
+
+The three run in alternating blocks of ``BLOCK`` cases, so a machine busy with something else
 slows both alike and the ratio stays comparable. Statements per change are counted on the
 two extra cases, untimed, with SQLAlchemy's events: every cursor execution
 (``before_cursor_execute``) and every COMMIT (``commit``); PostgreSQL's BEGIN, which psycopg
@@ -36,7 +39,7 @@ import argparse
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -111,6 +114,7 @@ class Result:
     backend: str
     act_rate: float
     raw_rate: float
+    select_rate: float
     changes: int
     #: Statements of each STEPS change through act(), in order.
     act_statements: tuple[int, ...]
@@ -124,6 +128,8 @@ class Result:
             f"{self.backend}: act() {self.act_rate:,.0f} changes/s"
             f" | raw UPDATE+INSERT {self.raw_rate:,.0f} changes/s"
             f" | ratio {self.act_rate / self.raw_rate:.2f} (n={self.changes})",
+            f"{self.backend}: raw with act()'s SELECT first {self.select_rate:,.0f} changes/s"
+            f" | ratio to raw {self.select_rate / self.raw_rate:.2f}",
             f"{self.backend}: statements per change (COMMIT included): act() review"
             f" {steps['review']}, mean {mean:.1f} over the steps"
             f" ({' '.join(str(n) for n in self.act_statements)})"
@@ -242,31 +248,54 @@ def raw_change(conn: Connection, params: dict[str, object]) -> None:
         conn.execute(RAW_INSERT, params)
 
 
+def select_and_raw_change(conn: Connection, params: dict[str, object]) -> None:
+    """act()'s SELECT of the user and the case, then the planned raw change."""
+    with conn.begin():
+        load = {"user_name": CLERK, "case_id": params["case_id"]}
+        conn.execute(cases.LOAD_STATEMENT, load).all()
+        if conn.execute(RAW_UPDATE, params).rowcount != 1:
+            raise RuntimeError(f"optimistic lock lost on case {params['case_id']}")
+        conn.execute(RAW_INSERT, params)
+
+
 def time_raw(
-    conn: Connection, plan: list[dict[str, object]], progress: Progress, task: TaskID
+    conn: Connection,
+    plan: list[dict[str, object]],
+    progress: Progress,
+    task: TaskID,
+    change: Callable[[Connection, dict[str, object]], None] = raw_change,
 ) -> float:
     """Seconds for the planned changes."""
     started = time.perf_counter()
     for params in plan:
-        raw_change(conn, params)
+        change(conn, params)
         progress.advance(task)
     return time.perf_counter() - started
 
 
-def time_both(
-    app: App, act_ids: list[int], raw_plan: list[dict[str, object]], progress: Progress
-) -> tuple[float, float]:
-    """Seconds of act() and of the raw loop, run in alternating blocks of BLOCK cases."""
+def time_all(
+    app: App,
+    act_ids: list[int],
+    raw_plan: list[dict[str, object]],
+    select_plan: list[dict[str, object]],
+    progress: Progress,
+) -> tuple[float, float, float]:
+    """Seconds of act(), of the raw loop and of the raw loop with act()'s SELECT, run in
+    alternating blocks of BLOCK cases."""
     act_task = progress.add_task("act()", total=len(act_ids) * len(STEPS))
     raw_task = progress.add_task("raw UPDATE+INSERT", total=len(raw_plan))
-    act_seconds = raw_seconds = 0.0
+    select_task = progress.add_task("raw with act()'s SELECT", total=len(select_plan))
+    act_seconds = raw_seconds = select_seconds = 0.0
     with app.engine.connect() as conn:
         for start in range(0, len(act_ids), BLOCK):
             block = act_ids[start : start + BLOCK]
             act_seconds += time_act(app, block, progress, act_task)
-            changes = raw_plan[start * len(STEPS) : (start + len(block)) * len(STEPS)]
-            raw_seconds += time_raw(conn, changes, progress, raw_task)
-    return act_seconds, raw_seconds
+            span = slice(start * len(STEPS), (start + len(block)) * len(STEPS))
+            raw_seconds += time_raw(conn, raw_plan[span], progress, raw_task)
+            select_seconds += time_raw(
+                conn, select_plan[span], progress, select_task, select_and_raw_change
+            )
+    return act_seconds, raw_seconds, select_seconds
 
 
 def count_both(app: App, act_id: int, raw_id: int) -> tuple[tuple[int, ...], int]:
@@ -305,11 +334,14 @@ def run_backend(backend: str, url: str, count: int) -> Result:
     app = App.open(Settings.from_env(database_url=url), create=True)
     try:
         with new_progress() as progress:
-            ids = setup(app, 2 * count + 2, progress)
+            ids = setup(app, 3 * count + 2, progress)
             act_ids, raw_ids = ids[:count], ids[count : 2 * count]
-            act_seconds, raw_seconds = time_both(app, act_ids, plan_raw(app, raw_ids), progress)
+            select_ids = ids[2 * count : 3 * count]
+            act_seconds, raw_seconds, select_seconds = time_all(
+                app, act_ids, plan_raw(app, raw_ids), plan_raw(app, select_ids), progress
+            )
         act_statements, raw_statements = count_both(app, ids[-2], ids[-1])
-        check(app, [*act_ids, ids[-2]], 2 * count + 2)
+        check(app, [*act_ids, ids[-2]], 3 * count + 2)
     finally:
         app.close()
     changes = count * len(STEPS)
@@ -317,6 +349,7 @@ def run_backend(backend: str, url: str, count: int) -> Result:
         backend,
         changes / act_seconds,
         changes / raw_seconds,
+        changes / select_seconds,
         changes,
         act_statements,
         raw_statements,

@@ -801,6 +801,8 @@ def _load_statement(prints: bool) -> _LoadStatement:
 
 
 _LOADS = {prints: _load_statement(prints) for prints in (False, True)}
+#: The SELECT a change that prints nothing starts with (``bench/transitions.py`` times it).
+LOAD_STATEMENT = _LOADS[False].statement
 
 
 def _load(session: Session, user_name: str | None, case_id: int, *, prints: bool) -> _Loaded:
