@@ -166,10 +166,9 @@ def _thread_model(
     """This thread's model, set up for one fire."""
     model: Firing | None = getattr(_PER_THREAD, "model", None)
     if model is None:
-        model = _PER_THREAD.model = Firing(facts, command, cal, rules, policy)
+        model = _PER_THREAD.model = Firing()
         _thread_machine().add_model(model, initial=facts.state.value)
-    else:
-        model.begin(facts, command, cal, rules, policy)
+    model.begin(facts, command, cal, rules, policy)
     return model
 
 

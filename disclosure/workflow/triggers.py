@@ -57,15 +57,17 @@ class Firing:
     ``begin`` for every ``fire``; it is never shared between threads.
     """
 
-    def __init__(
-        self,
-        facts: CaseFacts,
-        command: Command,
-        cal: WorkingCalendar,
-        rules: RuleSet,
-        policy: LocalPolicy,
-    ) -> None:
-        self.begin(facts, command, cal, rules, policy)
+    state: str
+    facts: CaseFacts
+    command: Command
+    cal: WorkingCalendar
+    rules: RuleSet
+    policy: LocalPolicy
+    backdated: bool
+    clock_event: ClockEvent | None
+    limits: Limits | None
+    fee: Fee | None
+    changes: dict[str, Any]
 
     def begin(
         self,
@@ -83,10 +85,10 @@ class Firing:
         self.rules = rules
         self.policy = policy
         self.backdated = False
-        self.clock_event: ClockEvent | None = None
-        self.limits: Limits | None = None
-        self.fee: Fee | None = None
-        self.changes: dict[str, Any] = {}
+        self.clock_event = None
+        self.limits = None
+        self.fee = None
+        self.changes = {}
 
     def value(self, name: str) -> Any:
         """A field of the trigger's input (None where the trigger takes no such field)."""
