@@ -535,11 +535,11 @@ def _change_values(case: Case) -> dict[str, Any]:
 
 
 def _set(case: Case, **values: Any) -> None:
-    """Give the loaded case new column values without marking it changed.
+    """Give the loaded case new values, without the ORM's change tracking.
 
-    ``act`` writes the row itself (``_write_case``): the ORM's unit of work would cost more
-    Python than the rest of a change (issue #9). The object still reads as the row will be
-    written, for the letters and the audit snapshot, and the session never writes it again.
+    The case belongs to no session (``_load``) and ``act`` writes the row itself
+    (``_write_case``); the object reads as the row will be written, for the letters and the
+    audit snapshot.
     """
     for column, value in values.items():
         set_committed_value(case, column, value)
@@ -572,7 +572,8 @@ def _apply(
 ) -> tuple[IssuedLetter, ...]:
     """Write what ``step`` changes, and issue its letters.
 
-    Statements, in order: each letter's 文号 counter and its row, the clock event's INSERT, the audit event's INSERT and one UPDATE of the case (its columns
+    Statements, in order: each letter's 文号 counter and its row, the clock event's INSERT,
+    the audit event's INSERT and one UPDATE of the case (the columns it altered
     and its audit chain head, guarded by the version loaded; a writer that got there first
     makes it, or the event's unique (case, seq), a conflict). The case object is given
     each value as it is decided (``_set``), so the draft, the letters and the audit snapshot

@@ -8,8 +8,9 @@ its input.
 Each thread keeps its own machine, built once from the table, and its own model, added to
 it once and set up afresh for every ``fire`` (building a machine per fire cost a tenth of a
 change, adding and removing a model a twentieth). Nothing is shared between threads, so
-they fire concurrently without a lock. Every transition gets its trigger's guards as ``conditions`` (a guard raises instead of returning False, so the caller
-learns *which* rule stopped it) and its effect as ``after``.
+they fire concurrently without a lock. Every transition gets its trigger's guards as
+``conditions`` (a guard raises instead of returning False, so the caller learns *which*
+rule stopped it) and its effect as ``after``.
 """
 
 from __future__ import annotations
