@@ -11,6 +11,7 @@ supervisor approves that text, and ``issue(context=...)`` sends exactly it, with
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import re
@@ -21,7 +22,7 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import Any, cast
 
-from sqlalchemy import Table, func, select
+from sqlalchemy import Insert, Table, bindparam, func, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -119,16 +120,27 @@ def allocate_number(session: Session, agency_id: int, year: int, kind: str) -> i
     one kind queue.
     """
     connection = session.connection()
-    insert = pg_insert if connection.dialect.name == "postgresql" else sqlite_insert
-    counter = cast(Table, LetterCounter.__table__)
-    statement = insert(counter).values(agency_id=agency_id, year=year, kind=str(kind), last_no=1)
-    seq_no = connection.execute(
-        statement.on_conflict_do_update(
-            index_elements=[counter.c.agency_id, counter.c.year, counter.c.kind],
-            set_={"last_no": counter.c.last_no + 1},
-        ).returning(counter.c.last_no)
-    ).scalar_one()
+    params = {"agency_id": agency_id, "year": year, "kind": str(kind)}
+    seq_no = connection.execute(_next_number(connection.dialect.name), params).scalar_one()
     return int(seq_no)
+
+
+@functools.cache
+def _next_number(dialect: str) -> Insert:
+    """``allocate_number``'s upsert for a dialect, built once (building it cost as much as
+    running it)."""
+    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    counter = cast(Table, LetterCounter.__table__)
+    key = ("agency_id", "year", "kind")
+    return (
+        insert(counter)
+        .values({**{name: bindparam(name) for name in key}, "last_no": 1})
+        .on_conflict_do_update(
+            index_elements=[counter.c[name] for name in key],
+            set_={"last_no": counter.c.last_no + 1},
+        )
+        .returning(counter.c.last_no)
+    )
 
 
 def _present(**values: Any) -> dict[str, Any]:
@@ -433,6 +445,26 @@ def issue(
     return letter
 
 
+_MONTH_RANK = (
+    select(func.count())
+    .select_from(Case)
+    .where(
+        Case.applicant_id.in_(
+            select(Applicant.id).where(
+                Applicant.id_type == bindparam("id_type"),
+                Applicant.id_number == bindparam("id_number"),
+            )
+        ),
+        Case.agency_id == bindparam("agency_id"),  # each agency charges for its own applications
+        Case.received_on >= bindparam("start"),
+        Case.received_on < bindparam("end"),
+        # Registration order, not received date: a late-registered, back-dated application
+        # must not change the rank of one already charged.
+        Case.id <= bindparam("case_id"),
+    )
+)
+
+
 def month_rank(session: Session, case: Case) -> int:
     """This application's rank among the applicant's applications to the same agency received
     in its calendar month, in the order they were registered.
@@ -442,23 +474,11 @@ def month_rank(session: Session, case: Case) -> int:
     """
     start = case.received_on.replace(day=1)
     end = (start.replace(day=28) + timedelta(days=4)).replace(day=1)
-    same_applicant = select(Applicant.id).where(
-        Applicant.id_type == case.applicant.id_type,
-        Applicant.id_number == case.applicant.id_number,
-    )
-    rank = session.scalar(
-        select(func.count())
-        .select_from(Case)
-        .where(
-            Case.applicant_id.in_(same_applicant),
-            Case.agency_id == case.agency_id,  # each agency charges for its own applications
-            Case.received_on >= start,
-            Case.received_on < end,
-            # Registration order, not received date: a late-registered, back-dated
-            # application must not change the rank of one already charged.
-            Case.id <= case.id,
-        )
-    )
+    params = {
+        "id_type": case.applicant.id_type, "id_number": case.applicant.id_number,
+        "agency_id": case.agency_id, "start": start, "end": end, "case_id": case.id,
+    }  # fmt: skip
+    rank = session.connection().execute(_MONTH_RANK, params).scalar()
     return int(rank or 1)
 
 
