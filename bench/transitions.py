@@ -240,12 +240,17 @@ def plan_raw(app: App, case_ids: list[int]) -> list[dict[str, object]]:
     return plan
 
 
+def _update_and_insert(conn: Connection, params: dict[str, object]) -> None:
+    """The planned UPDATE (optimistic lock) and INSERT, in the caller's transaction."""
+    if conn.execute(RAW_UPDATE, params).rowcount != 1:
+        raise RuntimeError(f"optimistic lock lost on case {params['case_id']}")
+    conn.execute(RAW_INSERT, params)
+
+
 def raw_change(conn: Connection, params: dict[str, object]) -> None:
     """One planned UPDATE + INSERT pair in its own transaction (commit)."""
     with conn.begin():
-        if conn.execute(RAW_UPDATE, params).rowcount != 1:
-            raise RuntimeError(f"optimistic lock lost on case {params['case_id']}")
-        conn.execute(RAW_INSERT, params)
+        _update_and_insert(conn, params)
 
 
 def select_and_raw_change(conn: Connection, params: dict[str, object]) -> None:
@@ -253,9 +258,7 @@ def select_and_raw_change(conn: Connection, params: dict[str, object]) -> None:
     with conn.begin():
         load = {"user_name": CLERK, "case_id": params["case_id"]}
         conn.execute(cases.LOAD_STATEMENT, load).all()
-        if conn.execute(RAW_UPDATE, params).rowcount != 1:
-            raise RuntimeError(f"optimistic lock lost on case {params['case_id']}")
-        conn.execute(RAW_INSERT, params)
+        _update_and_insert(conn, params)
 
 
 def time_raw(

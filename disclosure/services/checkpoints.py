@@ -24,12 +24,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import cast
 
-import rfc8785
 from sqlalchemy import Connection, Table, func, select, text
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
+from disclosure import canonical
 from disclosure.errors import RuleViolation
 from disclosure.keys import AuditKeys
 from disclosure.models.tables import AuditCheckpoint, AuditEvent, Case, CheckpointedHead
@@ -120,7 +120,7 @@ def checkpoint_hash(seq: int, at: datetime, case_count: int, root: str, prev_has
         "root": root,
         "prev_hash": prev_hash,
     }
-    return hashlib.sha256(rfc8785.dumps(body)).hexdigest()
+    return hashlib.sha256(canonical.dumps(body).encode("utf-8")).hexdigest()
 
 
 def _view(row: AuditCheckpoint) -> Checkpoint:
