@@ -14,10 +14,11 @@ gives its -wal and -shm files the same mode), and connections open them read-wri
 
 from __future__ import annotations
 
+import functools
 import os
 import sqlite3
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, TypeVar
@@ -28,7 +29,20 @@ from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from alembic.util.exc import CommandError
-from sqlalchemy import Connection, Engine, Insert, create_engine, event, insert, text
+from sqlalchemy import (
+    Connection,
+    Engine,
+    Insert,
+    Table,
+    Update,
+    bindparam,
+    create_engine,
+    event,
+    insert,
+    literal_column,
+    select,
+    text,
+)
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DisconnectionError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
@@ -406,6 +420,60 @@ def insert_row(session: Session, row: Base) -> None:
     given = vars(row)
     values = {c.key: given[c.key] for c in row.__table__.columns if c.key in given}
     session.connection().execute(statement, values)
+
+
+def _row_values(row: Base) -> dict[str, Any]:
+    """The columns ``row`` was given, and the scalar default of each it was not (a CTE's
+    INSERT cannot leave a Python-side default to SQLAlchemy)."""
+    given = vars(row)
+    values = {}
+    for column in row.__table__.columns:
+        if column.key in given:
+            values[column.key] = given[column.key]
+        elif column.default is not None:
+            assert column.default.is_scalar, column
+            values[column.key] = column.default.arg  # type: ignore[attr-defined]
+    return values
+
+
+@functools.lru_cache(maxsize=512)
+def _inserts_then(statement: Update, shapes: tuple[tuple[Table, tuple[str, ...]], ...]) -> Update:
+    """``statement`` with one data-modifying CTE per row shape (table, columns), row ``n``'s
+    values bound as ``r{n}_<column>``.
+
+    The UPDATE's WHERE requires each CTE's row (``EXISTS``): PostgreSQL runs a CTE nobody
+    reads after the main statement, and the rows must be in first (the archive step makes
+    its case read-only, 0013). Reading them also makes sure every row went in.
+    """
+    ctes = []
+    for n, (table, columns) in enumerate(shapes):
+        values = {column: bindparam(f"r{n}_{column}") for column in columns}
+        ctes.append(insert(table).values(values).returning(literal_column("1")).cte(f"r{n}"))
+    return statement.add_cte(*ctes).where(
+        *(select(literal_column("1")).select_from(cte).exists() for cte in ctes)
+    )
+
+
+def insert_rows_then_update(
+    session: Session, rows: Sequence[Base], statement: Update, params: dict[str, Any]
+) -> int:
+    """INSERT ``rows`` (as ``insert_row`` does), then run ``statement`` with ``params``;
+    returns the UPDATE's row count.
+
+    On PostgreSQL all of it is one statement (the INSERTs as data-modifying CTEs), one round
+    trip instead of one per row (issue #9); SQLite has no data-modifying CTEs.
+    """
+    connection = session.connection()
+    if connection.dialect.name != "postgresql" or not rows:
+        for row in rows:
+            insert_row(session, row)
+        return connection.execute(statement, params).rowcount
+    given = [_row_values(row) for row in rows]
+    shapes = tuple((row.__table__, tuple(values)) for row, values in zip(rows, given, strict=True))
+    merged = dict(params)
+    for n, values in enumerate(given):
+        merged.update({f"r{n}_{column}": value for column, value in values.items()})
+    return connection.execute(_inserts_then(statement, shapes), merged).rowcount
 
 
 def as_loaded(cls: type[_Row], values: dict[str, Any]) -> _Row:

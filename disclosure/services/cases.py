@@ -24,7 +24,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from disclosure.config import Settings
 from disclosure.errors import ConflictError, NotFound, PermissionDenied, RuleViolation
-from disclosure.models.db import as_loaded, insert_row
+from disclosure.models.db import as_loaded, insert_rows_then_update
 from disclosure.models.tables import (
     Agency,
     Applicant,
@@ -47,6 +47,7 @@ from disclosure.services.audit import (
 from disclosure.services.auth import Via, check_password_rules, hash_password
 from disclosure.services.letters import LetterInput, LetterRequest, last_party, month_rank
 from disclosure.services.letters import issue as issue_letter
+from disclosure.services.letters import prepare as prepare_letter
 from disclosure.services.letters import preview as preview_letter
 from disclosure.services.notifications import notify
 from disclosure.services.unit_of_work import App
@@ -545,9 +546,9 @@ def _set(case: Case, **values: Any) -> None:
         set_committed_value(case, column, value)
 
 
-def _write_case(session: Session, case: Case, loaded: dict[str, Any]) -> None:
-    """UPDATE the columns the change altered (``loaded``: their values before it; the
-    version always changes) if the row is still at the version loaded.
+def _write_case(session: Session, rows: Sequence[Base], case: Case, loaded: dict[str, Any]) -> None:
+    """INSERT the change's ``rows``, then UPDATE the columns it altered (``loaded``: their
+    values before it; the version always changes) if the row is still at the version loaded.
 
     Raises:
         ConflictError: another writer changed the case since it was loaded.
@@ -556,7 +557,7 @@ def _write_case(session: Session, case: Case, loaded: dict[str, Any]) -> None:
     changed = tuple(column for column in _CHANGE_COLUMNS if values[column] != loaded[column])
     params = {column: values[column] for column in changed}
     params.update(loaded_id=case.id, loaded_version=loaded["version"])
-    if session.connection().execute(_update_case(changed), params).rowcount != 1:
+    if insert_rows_then_update(session, rows, _update_case(changed), params) != 1:
         raise ConflictError()
 
 
@@ -632,7 +633,7 @@ def _apply(
     payload.update(step.details)
     if via is not None:
         payload["via"] = via.record()
-    issued = []
+    issued, letter_rows = [], []
     for letter_type in step.letters:
         given = letter_input
         if letter_type.kind == LetterKind.THIRD_PARTY_DECISION:
@@ -644,7 +645,7 @@ def _apply(
             step.limits, before, on, given, command.reason, fee,
             step.clock_event.days if step.clock_event else None,
         )  # fmt: skip
-        letter = issue_letter(
+        letter = prepare_letter(
             session,
             settings,
             case,
@@ -655,6 +656,7 @@ def _apply(
             at=app.now(),
             context=approved,
         )
+        letter_rows.append(letter)
         issued.append(IssuedLetter(letter.kind, letter_type.title, letter.number))
         payload.setdefault("letters", []).append(letter_record(letter))
     audit_event = new_event(
@@ -665,10 +667,8 @@ def _apply(
     _set(case, audit_head=audit_event.hash)
     # The rows first, then the case: the step that archives a case leaves it read-only in
     # the database (0013), so its own event must be in before the state changes.
-    if clock_row is not None:
-        insert_row(session, clock_row)
-    insert_row(session, audit_event)
-    _write_case(session, case, before_change)
+    rows = [*letter_rows, *([clock_row] if clock_row is not None else []), audit_event]
+    _write_case(session, rows, case, before_change)
     return tuple(issued)
 
 

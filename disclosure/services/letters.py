@@ -415,7 +415,30 @@ def issue(
     at: Any,
     context: dict[str, Any] | None = None,
 ) -> Letter:
-    """Render, number and record one letter in the caller's transaction.
+    """Render, number and record one letter in the caller's transaction (``prepare``, then
+    the row's INSERT)."""
+    letter = prepare(
+        session, settings, case, kind, request,
+        issued_by=issued_by, audit_seq=audit_seq, at=at, context=context,
+    )  # fmt: skip
+    insert_row(session, letter)
+    return letter
+
+
+def prepare(
+    session: Session,
+    settings: Settings,
+    case: Case,
+    kind: str,
+    request: LetterRequest,
+    *,
+    issued_by: str,
+    audit_seq: int,
+    at: Any,
+    context: dict[str, Any] | None = None,
+) -> Letter:
+    """Render and number one letter in the caller's transaction; the caller INSERTs its row
+    (a change writes it with its other rows in one statement where it can).
 
     Args:
         context: a context stored from ``preview`` (the approved draft): the letter is
@@ -441,7 +464,6 @@ def issue(
         content_sha256=hashlib.sha256(html.encode("utf-8")).hexdigest(),
         context=json.dumps(context, ensure_ascii=False, sort_keys=True), html=html,
     )  # fmt: skip
-    insert_row(session, letter)
     return letter
 
 
