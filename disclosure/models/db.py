@@ -426,32 +426,36 @@ def _row_values(row: Base) -> dict[str, Any]:
     """The columns ``row`` was given, and the scalar default of each it was not (a CTE's
     INSERT cannot leave a Python-side default to SQLAlchemy)."""
     given = vars(row)
-    values = {}
+    values: dict[str, Any] = {}
     for column in row.__table__.columns:
         if column.key in given:
             values[column.key] = given[column.key]
         elif column.default is not None:
             assert column.default.is_scalar, column
-            values[column.key] = column.default.arg  # type: ignore[attr-defined]
+            values[column.key] = column.default.arg
     return values
 
 
 @functools.lru_cache(maxsize=512)
-def _inserts_then(statement: Update, shapes: tuple[tuple[Table, tuple[str, ...]], ...]) -> Update:
-    """``statement`` with one data-modifying CTE per row shape (table, columns), row ``n``'s
-    values bound as ``r{n}_<column>``.
+def _inserts_then(
+    statement: Update, shapes: tuple[tuple[Table, tuple[str, ...]], ...]
+) -> tuple[Update, tuple[tuple[str, ...], ...]]:
+    """``statement`` with one data-modifying CTE per row shape (table, columns), and the
+    names of each row's bound values (``r{n}_<column>`` for row ``n``).
 
     The UPDATE's WHERE requires each CTE's row (``EXISTS``): PostgreSQL runs a CTE nobody
     reads after the main statement, and the rows must be in first (the archive step makes
     its case read-only, 0013). Reading them also makes sure every row went in.
     """
-    ctes = []
+    ctes, names = [], []
     for n, (table, columns) in enumerate(shapes):
-        values = {column: bindparam(f"r{n}_{column}") for column in columns}
+        names.append(tuple(f"r{n}_{column}" for column in columns))
+        values: dict[str, Any] = dict(zip(columns, map(bindparam, names[-1]), strict=True))
         ctes.append(insert(table).values(values).returning(literal_column("1")).cte(f"r{n}"))
-    return statement.add_cte(*ctes).where(
+    merged = statement.add_cte(*ctes).where(
         *(select(literal_column("1")).select_from(cte).exists() for cte in ctes)
     )
+    return merged, tuple(names)
 
 
 def insert_rows_then_update(
@@ -470,10 +474,11 @@ def insert_rows_then_update(
         return connection.execute(statement, params).rowcount
     given = [_row_values(row) for row in rows]
     shapes = tuple((row.__table__, tuple(values)) for row, values in zip(rows, given, strict=True))
-    merged = dict(params)
-    for n, values in enumerate(given):
-        merged.update({f"r{n}_{column}": value for column, value in values.items()})
-    return connection.execute(_inserts_then(statement, shapes), merged).rowcount
+    merged, names = _inserts_then(statement, shapes)
+    bound = dict(params)
+    for row_names, values in zip(names, given, strict=True):
+        bound.update(zip(row_names, values.values(), strict=True))
+    return connection.execute(merged, bound).rowcount
 
 
 def as_loaded(cls: type[_Row], values: dict[str, Any]) -> _Row:
@@ -491,14 +496,17 @@ def as_loaded(cls: type[_Row], values: dict[str, Any]) -> _Row:
 @contextmanager
 def count_statements(engine: Engine) -> Iterator[list[str]]:
     """The statements ``engine`` runs inside the block, as a list that grows: each cursor
-    execution's SQL (``before_cursor_execute``) and "COMMIT" for each commit."""
+    execution's SQL (``before_cursor_execute``) and "COMMIT" for each commit that ends a
+    transaction (not one in autocommit)."""
     statements: list[str] = []
 
     def on_execute(*args: Any) -> None:
         statements.append(args[2])  # (conn, cursor, statement, parameters, context, many)
 
-    def on_commit(_conn: Any) -> None:
-        statements.append("COMMIT")
+    def on_commit(conn: Connection) -> None:
+        # In autocommit the DBAPI's commit sends nothing: there is no transaction to end.
+        if conn.get_execution_options().get("isolation_level") != "AUTOCOMMIT":
+            statements.append("COMMIT")
 
     event.listen(engine, "before_cursor_execute", on_execute)
     event.listen(engine, "commit", on_commit)

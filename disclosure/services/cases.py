@@ -32,6 +32,7 @@ from disclosure.models.tables import (
     Base,
     Case,
     ClockEventRow,
+    Notification,
     User,
     UserAgency,
 )
@@ -49,7 +50,7 @@ from disclosure.services.letters import LetterInput, LetterRequest, last_party, 
 from disclosure.services.letters import issue as issue_letter
 from disclosure.services.letters import prepare as prepare_letter
 from disclosure.services.letters import preview as preview_letter
-from disclosure.services.notifications import notify
+from disclosure.services.notifications import notification
 from disclosure.services.unit_of_work import App
 from disclosure.workflow.application import Application, mask_id, validate_application
 from disclosure.workflow.calendar import cn_date
@@ -438,7 +439,10 @@ def act(
             "on", "not_in_future", f"办理日期{cn_date(on)}晚于今天（{cn_date(today)}）"
         )
     trigger = TRIGGERS_BY_NAME[command.trigger]
-    with app.uow() as uow:
+    # A trigger that numbers no letter reads in one statement and writes in one (the
+    # optimistic lock guards the gap): on PostgreSQL neither needs a transaction around it.
+    # A 文号 is taken in the change's transaction, so a failed change gives it back.
+    with app.uow(autocommit=not trigger.letters) as uow:
         session = uow.session
         loaded = _load(session, actor, case_id, prints=trigger.prints)
         who, case = loaded.actor, loaded.case
@@ -458,9 +462,12 @@ def act(
             facts, Command(command, who, on, today), app.settings.calendar,
             app.settings.rules, _policy(app, loaded.fee_scale),
         )  # fmt: skip
-        letters = _apply(session, loaded, facts, step, command, who, app, via)
+        notices = []
         if told is not None and told != who.name:
-            notify(session, told, trigger.name, case.id, command.reason, by=who.name, at=app.now())
+            notices.append(
+                notification(told, trigger.name, case.id, command.reason, by=who.name, at=app.now())
+            )
+        letters = _apply(session, loaded, facts, step, command, who, app, via, notices)
         uow.commit()
         return Change(case_id, step, case.version, letters, _fee_view(case) if step.fee else None)
 
@@ -570,13 +577,14 @@ def _apply(
     actor: Actor,
     app: App,
     via: Via | None = None,
+    notices: Sequence[Notification] = (),
 ) -> tuple[IssuedLetter, ...]:
-    """Write what ``step`` changes, and issue its letters.
+    """Write what ``step`` changes, and issue its letters; ``notices`` go in with its rows.
 
-    Statements, in order: each letter's 文号 counter and its row, the clock event's INSERT,
-    the audit event's INSERT and one UPDATE of the case (the columns it altered
-    and its audit chain head, guarded by the version loaded; a writer that got there first
-    makes it, or the event's unique (case, seq), a conflict). The case object is given
+    Statements, in order: each letter's 文号 counter; then the rows (letters, clock event,
+    notices, audit event) and one UPDATE of the case (the columns it altered and its audit
+    chain head, guarded by the version loaded; a writer that got there first makes it, or
+    the event's unique (case, seq), a conflict), one statement on PostgreSQL. The case object is given
     each value as it is decided (``_set``), so the draft, the letters and the audit snapshot
     read the case as the change leaves it.
     """
@@ -667,7 +675,7 @@ def _apply(
     _set(case, audit_head=audit_event.hash)
     # The rows first, then the case: the step that archives a case leaves it read-only in
     # the database (0013), so its own event must be in before the state changes.
-    rows = [*letter_rows, *([clock_row] if clock_row is not None else []), audit_event]
+    rows = [*letter_rows, *([clock_row] if clock_row is not None else []), *notices, audit_event]
     _write_case(session, rows, case, before_change)
     return tuple(issued)
 

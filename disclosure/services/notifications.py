@@ -56,19 +56,20 @@ def notify(
     session: Session, user_name: str, kind: str, case_id: int | None, message: str, *,
     by: str, at: datetime,
 ) -> None:  # fmt: skip
-    """Store a notification for ``user_name`` in the caller's transaction; ``kind`` is one of
+    """Store a notification for ``user_name`` in the caller's transaction (``notification``)."""
+    session.add(notification(user_name, kind, case_id, message, by=by, at=at))
+
+
+def notification(
+    user_name: str, kind: str, case_id: int | None, message: str, *, by: str, at: datetime
+) -> Notification:
+    """A notification for ``user_name``, for the caller to write; ``kind`` is one of
     ``KIND_LABELS`` or the trigger that notifies."""
     assert kind in KIND_LABELS or kind in TRIGGERS_BY_NAME
-    session.add(
-        Notification(
-            user_name=user_name,
-            kind=kind,
-            case_id=case_id,
-            message=message[:600],
-            by=by,
-            created_at=at,
-        )  # fmt: skip
-    )
+    return Notification(
+        user_name=user_name, kind=kind, case_id=case_id, message=message[:600], by=by,
+        created_at=at,
+    )  # fmt: skip
 
 
 def _stored(session: Session, name: str) -> list[InboxItem]:
