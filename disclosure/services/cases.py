@@ -18,8 +18,8 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Select, Update, bindparam, func, select, update
-from sqlalchemy.orm import Session, joinedload
+from sqlalchemy import Select, Update, bindparam, extract, func, select, update
+from sqlalchemy.orm import Session, aliased, joinedload
 from sqlalchemy.orm.attributes import set_committed_value
 
 from disclosure.config import Settings
@@ -46,7 +46,7 @@ from disclosure.services.audit import (
     seal_user,
 )
 from disclosure.services.auth import Via, check_password_rules, hash_password
-from disclosure.services.letters import LetterInput, LetterRequest, last_party, month_rank
+from disclosure.services.letters import LetterInput, LetterRequest, last_party
 from disclosure.services.letters import issue as issue_letter
 from disclosure.services.letters import prepare as prepare_letter
 from disclosure.services.letters import preview as preview_letter
@@ -444,7 +444,8 @@ def act(
     # A 文号 is taken in the change's transaction, so a failed change gives it back.
     with app.uow(autocommit=not trigger.letters) as uow:
         session = uow.session
-        loaded = _load(session, actor, case_id, prints=trigger.prints)
+        ranks = "month_rank" in trigger.needs
+        loaded = _load(session, actor, case_id, prints=trigger.prints, ranks=ranks)
         who, case = loaded.actor, loaded.case
         if not loaded.may_act:
             raise outsider(who.name, f"办理“{trigger.label}”")
@@ -456,8 +457,8 @@ def act(
             )
         told = _told(trigger, case)
         facts = _facts(case)
-        if "month_rank" in trigger.needs:
-            facts = replace(facts, month_rank=month_rank(session, case))
+        if ranks:
+            facts = replace(facts, month_rank=loaded.month_rank)
         step = fire(
             facts, Command(command, who, on, today), app.settings.calendar,
             app.settings.rules, _policy(app, loaded.fee_scale),
@@ -739,6 +740,8 @@ class _Loaded:
     case: Case
     fee_scale: str
     retention_years: int
+    #: The case's rank among its applicant's applications to the agency that month, if asked.
+    month_rank: int | None = None
 
 
 def _labelled(cls: type[Base], prefix: str) -> list[tuple[str, Any]]:
@@ -768,9 +771,37 @@ class _LoadStatement:
 _HEAD = 6
 
 
-def _load_statement(prints: bool) -> _LoadStatement:
+def _month_rank() -> Any:
+    """The case's rank among its applicant's applications to the same agency received in
+    its calendar month, in the order they were registered, as a column of ``_load``'s SELECT.
+
+    Registration order (``id``), not received date: a late-registered, back-dated application
+    must not change the rank of one already charged. Each agency charges for its own
+    applications. An identity may have an applicant row per application, so the applicant
+    is matched by identity; the count reads the applicant's rows of
+    ``ix_cases_applicant_agency_received``, never the agency's.
+    """
+    other, same_person = aliased(Case), aliased(Applicant)
+    return (
+        select(func.count())
+        .select_from(other)
+        .join(same_person, same_person.id == other.applicant_id)
+        .where(
+            same_person.id_type == Applicant.id_type,
+            same_person.id_number == Applicant.id_number,
+            other.agency_id == Case.agency_id,
+            extract("year", other.received_on) == extract("year", Case.received_on),
+            extract("month", other.received_on) == extract("month", Case.received_on),
+            other.id <= Case.id,
+        )
+        .scalar_subquery()
+    )
+
+
+def _load_statement(prints: bool, ranks: bool) -> _LoadStatement:
     """The acting user, the case, its clock events and its agency's terms in one Core SELECT
-    (with its applicant's and agency's rows for a trigger that ``prints``).
+    (with its applicant's and agency's rows for a trigger that ``prints``, and its month
+    rank, the last column, for one that ``ranks``).
 
     Both rows are found by a unique key, so the join gives one row per clock event: one
     round trip, and one snapshot even where each statement sees the latest commit (SQLite
@@ -795,6 +826,8 @@ def _load_statement(prints: bool) -> _LoadStatement:
         labelled = _labelled(cls, f"p{number}_")
         parts.append((cls, tuple(key for key, _ in labelled), len(columns)))
         columns.extend(column for _, column in labelled)
+    if ranks:
+        columns.append(_month_rank())
     statement = (
         select(*columns)
         .select_from(User)
@@ -804,26 +837,33 @@ def _load_statement(prints: bool) -> _LoadStatement:
         .where(User.name == bindparam("user_name"))
         .order_by(ClockEventRow.seq)
     )
-    if prints:
+    if prints or ranks:
         statement = statement.join_from(Case, Applicant, Applicant.id == Case.applicant_id)
     return _LoadStatement(statement, tuple(parts))
 
 
-_LOADS = {prints: _load_statement(prints) for prints in (False, True)}
+_LOADS = {
+    (prints, ranks): _load_statement(prints, ranks)
+    for prints in (False, True)
+    for ranks in (False, True)
+}
 #: The SELECT a change that prints nothing starts with (``bench/transitions.py`` times it).
-LOAD_STATEMENT = _LOADS[False].statement
+LOAD_STATEMENT = _LOADS[False, False].statement
 
 
-def _load(session: Session, user_name: str | None, case_id: int, *, prints: bool) -> _Loaded:
+def _load(
+    session: Session, user_name: str | None, case_id: int, *, prints: bool, ranks: bool = False
+) -> _Loaded:
     """The acting user, the case to change (with its clock events, and its applicant and
-    agency if the trigger ``prints``) and its agency's terms.
+    agency if the trigger ``prints``), its agency's terms, and its month rank if the trigger
+    ``ranks`` (``_month_rank``).
 
     Raises:
         RuleViolation / NotFound: no actor named, or no such user (said first, as ``_actor``
             says it), or no such case.
     """
     rows: Sequence[Any] = ()
-    load = _LOADS[prints]
+    load = _LOADS[prints, ranks]
     # A user name is plain ASCII: anything else is no user and never reaches the driver.
     if isinstance(user_name, str) and _USER_NAME.fullmatch(user_name):
         params = {"user_name": user_name, "case_id": case_id}
@@ -842,8 +882,9 @@ def _load(session: Session, user_name: str | None, case_id: int, *, prints: bool
         set_committed_value(case, "applicant", as_loaded(Applicant, load.take(first, Applicant)))
         set_committed_value(case, "agency", as_loaded(Agency, load.take(first, Agency)))
     return _Loaded(
-        Actor(name, Role(role)), bool(county or works_there), case, fee_scale, retention_years
-    )
+        Actor(name, Role(role)), bool(county or works_there), case, fee_scale, retention_years,
+        int(first[-1] or 1) if ranks else None,
+    )  # fmt: skip
 
 
 def load_case(session: Session, case_id: int) -> Case:

@@ -18,11 +18,11 @@ import re
 import unicodedata
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date
 from pathlib import Path
 from typing import Any, cast
 
-from sqlalchemy import Insert, Table, bindparam, func, select
+from sqlalchemy import Insert, Table, bindparam, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -465,43 +465,6 @@ def prepare(
         context=json.dumps(context, ensure_ascii=False, sort_keys=True), html=html,
     )  # fmt: skip
     return letter
-
-
-_MONTH_RANK = (
-    select(func.count())
-    .select_from(Case)
-    .where(
-        Case.applicant_id.in_(
-            select(Applicant.id).where(
-                Applicant.id_type == bindparam("id_type"),
-                Applicant.id_number == bindparam("id_number"),
-            )
-        ),
-        Case.agency_id == bindparam("agency_id"),  # each agency charges for its own applications
-        Case.received_on >= bindparam("start"),
-        Case.received_on < bindparam("end"),
-        # Registration order, not received date: a late-registered, back-dated application
-        # must not change the rank of one already charged.
-        Case.id <= bindparam("case_id"),
-    )
-)
-
-
-def month_rank(session: Session, case: Case) -> int:
-    """This application's rank among the applicant's applications to the same agency received
-    in its calendar month, in the order they were registered.
-
-    One count over ``ix_cases_applicant_agency_received``: the applicant's rows (an identity
-    may have an applicant row per application) in the agency and month, never the agency's.
-    """
-    start = case.received_on.replace(day=1)
-    end = (start.replace(day=28) + timedelta(days=4)).replace(day=1)
-    params = {
-        "id_type": case.applicant.id_type, "id_number": case.applicant.id_number,
-        "agency_id": case.agency_id, "start": start, "end": end, "case_id": case.id,
-    }  # fmt: skip
-    rank = session.connection().execute(_MONTH_RANK, params).scalar()
-    return int(rank or 1)
 
 
 def last_party(case: Case, kind: str) -> str | None:

@@ -179,8 +179,10 @@ def test_fee_by_count_uses_the_applicants_rank_in_the_calendar_month(database_ur
     ]
     # Another applicant's application in the same month does not count towards the rank.
     cases.register(service, application(received_on=RECEIVED, id_number=OTHER_ID), "alice", TODAY)
-    # Nor does the same applicant's application in another month.
+    # Nor does the same applicant's application in another month, or in that month a year
+    # before.
     cases.register(service, application(received_on="2026-10-30"), "alice", TODAY)
+    cases.register(service, application(received_on="2025-11-03"), "alice", TODAY)
     ids.append(cases.register(service, application(received_on=RECEIVED), "alice", TODAY))
     for case_id in (ids[9], ids[10]):
         act(service, case_id, "review", "alice", "2026-11-02")
