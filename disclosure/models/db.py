@@ -409,7 +409,7 @@ _Row = TypeVar("_Row", bound=Base)
 _INSERTS: dict[type[Base], Insert] = {}
 
 
-def insert_row(session: Session, row: Base) -> None:
+def insert_row(connection: Connection, row: Base) -> None:
     """INSERT ``row`` now, with the columns it was given (the others take their defaults),
     outside the session's unit of work: it is not flushed again, and its id is not read back.
     """
@@ -419,7 +419,7 @@ def insert_row(session: Session, row: Base) -> None:
         statement = _INSERTS[table] = insert(table).inline()
     given = vars(row)
     values = {c.key: given[c.key] for c in row.__table__.columns if c.key in given}
-    session.connection().execute(statement, values)
+    connection.execute(statement, values)
 
 
 def _row_values(row: Base) -> dict[str, Any]:
@@ -459,7 +459,7 @@ def _inserts_then(
 
 
 def insert_rows_then_update(
-    session: Session, rows: Sequence[Base], statement: Update, params: dict[str, Any]
+    connection: Connection, rows: Sequence[Base], statement: Update, params: dict[str, Any]
 ) -> int:
     """INSERT ``rows`` (as ``insert_row`` does), then run ``statement`` with ``params``;
     returns the UPDATE's row count.
@@ -467,10 +467,9 @@ def insert_rows_then_update(
     On PostgreSQL all of it is one statement (the INSERTs as data-modifying CTEs), one round
     trip instead of one per row (issue #9); SQLite has no data-modifying CTEs.
     """
-    connection = session.connection()
     if connection.dialect.name != "postgresql" or not rows:
         for row in rows:
-            insert_row(session, row)
+            insert_row(connection, row)
         return connection.execute(statement, params).rowcount
     given = [_row_values(row) for row in rows]
     shapes = tuple((row.__table__, tuple(values)) for row, values in zip(rows, given, strict=True))

@@ -18,7 +18,7 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Select, Update, bindparam, extract, func, select, update
+from sqlalchemy import Connection, Select, Update, bindparam, extract, func, select, update
 from sqlalchemy.orm import Session, aliased, joinedload
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -442,10 +442,10 @@ def act(
     # A trigger that numbers no letter reads in one statement and writes in one (the
     # optimistic lock guards the gap): on PostgreSQL neither needs a transaction around it.
     # A 文号 is taken in the change's transaction, so a failed change gives it back.
-    with app.uow(autocommit=not trigger.letters) as uow:
-        session = uow.session
+    with app.core_uow(autocommit=not trigger.letters) as uow:
+        connection = uow.connection
         ranks = "month_rank" in trigger.needs
-        loaded = _load(session, actor, case_id, prints=trigger.prints, ranks=ranks)
+        loaded = _load(connection, actor, case_id, prints=trigger.prints, ranks=ranks)
         who, case = loaded.actor, loaded.case
         if not loaded.may_act:
             raise outsider(who.name, f"办理“{trigger.label}”")
@@ -468,7 +468,7 @@ def act(
             notices.append(
                 notification(told, trigger.name, case.id, command.reason, by=who.name, at=app.now())
             )
-        letters = _apply(session, loaded, facts, step, command, who, app, via, notices)
+        letters = _apply(connection, loaded, facts, step, command, who, app, via, notices)
         uow.commit()
         return Change(case_id, step, case.version, letters, _fee_view(case) if step.fee else None)
 
@@ -554,7 +554,9 @@ def _set(case: Case, **values: Any) -> None:
         set_committed_value(case, column, value)
 
 
-def _write_case(session: Session, rows: Sequence[Base], case: Case, loaded: dict[str, Any]) -> None:
+def _write_case(
+    connection: Connection, rows: Sequence[Base], case: Case, loaded: dict[str, Any]
+) -> None:
     """INSERT the change's ``rows``, then UPDATE the columns it altered (``loaded``: their
     values before it; the version always changes) if the row is still at the version loaded.
 
@@ -565,12 +567,12 @@ def _write_case(session: Session, rows: Sequence[Base], case: Case, loaded: dict
     changed = tuple(column for column in _CHANGE_COLUMNS if values[column] != loaded[column])
     params = {column: values[column] for column in changed}
     params.update(loaded_id=case.id, loaded_version=loaded["version"])
-    if insert_rows_then_update(session, rows, _update_case(changed), params) != 1:
+    if insert_rows_then_update(connection, rows, _update_case(changed), params) != 1:
         raise ConflictError()
 
 
 def _apply(
-    session: Session,
+    connection: Connection,
     loaded: _Loaded,
     facts_before: CaseFacts,
     step: Step,
@@ -655,7 +657,7 @@ def _apply(
             step.clock_event.days if step.clock_event else None,
         )  # fmt: skip
         letter = prepare_letter(
-            session,
+            connection,
             settings,
             case,
             letter_type.kind,
@@ -677,7 +679,7 @@ def _apply(
     # The rows first, then the case: the step that archives a case leaves it read-only in
     # the database (0013), so its own event must be in before the state changes.
     rows = [*letter_rows, *([clock_row] if clock_row is not None else []), *notices, audit_event]
-    _write_case(session, rows, case, before_change)
+    _write_case(connection, rows, case, before_change)
     return tuple(issued)
 
 
@@ -852,7 +854,12 @@ LOAD_STATEMENT = _LOADS[False, False].statement
 
 
 def _load(
-    session: Session, user_name: str | None, case_id: int, *, prints: bool, ranks: bool = False
+    connection: Connection,
+    user_name: str | None,
+    case_id: int,
+    *,
+    prints: bool,
+    ranks: bool = False,
 ) -> _Loaded:
     """The acting user, the case to change (with its clock events, and its applicant and
     agency if the trigger ``prints``), its agency's terms, and its month rank if the trigger
@@ -867,9 +874,10 @@ def _load(
     # A user name is plain ASCII: anything else is no user and never reaches the driver.
     if isinstance(user_name, str) and _USER_NAME.fullmatch(user_name):
         params = {"user_name": user_name, "case_id": case_id}
-        rows = session.connection().execute(load.statement, params).all()
+        rows = connection.execute(load.statement, params).all()
     if not rows:  # say which one is missing (a second statement on this path only)
-        _actor(session, user_name)
+        with Session(bind=connection) as session:
+            _actor(session, user_name)
         raise NotFound("case", f"案件{case_id}不存在")
     first = rows[0]
     name, role, county, works_there, fee_scale, retention_years = first[:_HEAD]

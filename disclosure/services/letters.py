@@ -22,7 +22,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any, cast
 
-from sqlalchemy import Insert, Table, bindparam, select
+from sqlalchemy import Connection, Insert, Table, bindparam, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -112,14 +112,13 @@ def normalise_number(text: str) -> str:
     return _NUMBER.sub(lambda m: f"〔{m.group(1)}〕{m.group(2)}号", text)
 
 
-def allocate_number(session: Session, agency_id: int, year: int, kind: str) -> int:
+def allocate_number(connection: Connection, agency_id: int, year: int, kind: str) -> int:
     """The next 文号 number, taken in the caller's transaction (a rollback gives it back).
 
     One upsert: the first number of a (agency, year, kind) creates its counter row, every
     later one increments it. The row's lock is held until commit, so concurrent issuers of
     one kind queue.
     """
-    connection = session.connection()
     params = {"agency_id": agency_id, "year": year, "kind": str(kind)}
     seq_no = connection.execute(_next_number(connection.dialect.name), params).scalar_one()
     return int(seq_no)
@@ -417,16 +416,17 @@ def issue(
 ) -> Letter:
     """Render, number and record one letter in the caller's transaction (``prepare``, then
     the row's INSERT)."""
+    connection = session.connection()
     letter = prepare(
-        session, settings, case, kind, request,
+        connection, settings, case, kind, request,
         issued_by=issued_by, audit_seq=audit_seq, at=at, context=context,
     )  # fmt: skip
-    insert_row(session, letter)
+    insert_row(connection, letter)
     return letter
 
 
 def prepare(
-    session: Session,
+    connection: Connection,
     settings: Settings,
     case: Case,
     kind: str,
@@ -452,7 +452,7 @@ def prepare(
         context = json.loads(json.dumps(context, ensure_ascii=False))  # a copy, JSON-safe
     agency = profile(case.agency)
     prefix, _ = _number(settings, agency, kind, request.issued_on.year, 0)
-    seq_no = allocate_number(session, case.agency_id, request.issued_on.year, kind)
+    seq_no = allocate_number(connection, case.agency_id, request.issued_on.year, kind)
     _, number = _number(settings, agency, kind, request.issued_on.year, seq_no)
     context["letter"] = _letter_block(kind, title, number, request.issued_on)
     html = render_html(template, context, _template_dir(settings, case))

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from types import TracebackType
 
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.orm import Session, sessionmaker
@@ -62,28 +62,72 @@ class App:
             raise
         return cls(settings, engine, session_factory(engine))
 
-    def uow(self, *, autocommit: bool = False) -> UnitOfWork:
-        """A unit of work; ``autocommit``: on PostgreSQL each statement commits by itself.
-
-        For a use case that reads in one statement and writes in one, with an optimistic
-        lock guarding the gap (``cases.act`` for a trigger that numbers no letter): it saves
-        the BEGIN and COMMIT round trips. SQLite keeps its transaction, since it sends a
-        change's rows one statement each.
-        """
-        if autocommit and self.engine.dialect.name == "postgresql":
-            return UnitOfWork(self._autocommit_sessions, self.settings.database_url)
+    def uow(self) -> UnitOfWork:
         return UnitOfWork(self.sessions, self.settings.database_url)
 
+    def core_uow(self, *, autocommit: bool = False) -> CoreUnitOfWork:
+        """A unit of work on a Core connection, without the ORM's session (whose bookkeeping
+        was a twelfth of a state change, issue #9): for ``cases.act``, which reads with one
+        Core statement and writes its rows itself.
+
+        ``autocommit``: on PostgreSQL each statement commits by itself, for a use case that
+        reads in one statement and writes in one with an optimistic lock guarding the gap
+        (a trigger that numbers no letter): no BEGIN and COMMIT round trips. SQLite keeps
+        its transaction, since it sends a change's rows one statement each.
+        """
+        engine = self.engine
+        if autocommit and engine.dialect.name == "postgresql":
+            engine = self._autocommit_engine
+        return CoreUnitOfWork(engine, self.settings.database_url)
+
     @functools.cached_property
-    def _autocommit_sessions(self) -> sessionmaker[Session]:
+    def _autocommit_engine(self) -> Engine:
         # Same pool: the option is set on a connection at checkout and undone at checkin.
-        return session_factory(self.engine.execution_options(isolation_level="AUTOCOMMIT"))
+        return self.engine.execution_options(isolation_level="AUTOCOMMIT")
 
     def close(self) -> None:
         self.engine.dispose()
 
 
-class UnitOfWork:
+class _Unit:
+    """What both units of work share: roll back unless committed, and say what the
+    database refused as the user should read it (``_translate``)."""
+
+    _url: str
+
+    def _end(self) -> None:
+        raise NotImplementedError
+
+    def _commit(self) -> None:
+        raise NotImplementedError
+
+    def _rollback(self) -> None:
+        raise NotImplementedError
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self._end()
+        translated = _translate(exc, self._url)
+        if translated is not None:  # e.g. an autoflush inside the use case lost the lock
+            # ``from None``: a driver error's text repeats the statement's parameters.
+            raise translated from None
+
+    def commit(self) -> None:
+        try:
+            self._commit()
+        except Exception as error:
+            self._rollback()
+            translated = _translate(error, self._url)
+            if translated is not None:
+                raise translated from None
+            raise
+
+
+class UnitOfWork(_Unit):
     """``with app.uow() as uow: ...; uow.commit()`` — leaving without commit rolls back."""
 
     session: Session
@@ -96,29 +140,45 @@ class UnitOfWork:
         self.session = self._sessions()
         return self
 
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
+    def _end(self) -> None:
         # close() rolls back what was not committed without expiring loaded rows, so
         # read-only use cases can hand their results to the caller.
         self.session.close()
-        translated = _translate(exc, self._url)
-        if translated is not None:  # e.g. an autoflush inside the use case lost the lock
-            # ``from None``: a driver error's text repeats the statement's parameters.
-            raise translated from None
 
-    def commit(self) -> None:
+    def _commit(self) -> None:
+        self.session.commit()
+
+    def _rollback(self) -> None:
+        self.session.rollback()
+
+
+class CoreUnitOfWork(_Unit):
+    """``with app.core_uow() as uow: uow.connection.execute(...); uow.commit()``."""
+
+    connection: Connection
+
+    def __init__(self, engine: Engine, database_url: str = "") -> None:
+        self._engine = engine
+        self._url = database_url
+
+    def __enter__(self) -> CoreUnitOfWork:
         try:
-            self.session.commit()
-        except Exception as error:
-            self.session.rollback()
+            self.connection = self._engine.connect()
+        except Exception as error:  # as a session's first statement would say it
             translated = _translate(error, self._url)
             if translated is not None:
                 raise translated from None
             raise
+        return self
+
+    def _end(self) -> None:
+        self.connection.close()  # rolls back what was not committed
+
+    def _commit(self) -> None:
+        self.connection.commit()
+
+    def _rollback(self) -> None:
+        self.connection.rollback()
 
 
 #: PostgreSQL SQLSTATEs: lock_timeout / statement_timeout hit (busy), and the connection
