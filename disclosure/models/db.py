@@ -33,6 +33,7 @@ from sqlalchemy import (
     Connection,
     Engine,
     Insert,
+    Select,
     Table,
     Update,
     bindparam,
@@ -443,15 +444,24 @@ def _inserts_then(
     """``statement`` with one data-modifying CTE per row shape (table, columns), and the
     names of each row's bound values (``r{n}_<column>`` for row ``n``).
 
-    The UPDATE's WHERE requires each CTE's row (``EXISTS``): PostgreSQL runs a CTE nobody
-    reads after the main statement, and the rows must be in first (the archive step makes
-    its case read-only, 0013). Reading them also makes sure every row went in.
+    Each row goes in only if the row ``statement`` updates still matches its WHERE (the
+    optimistic lock): a lost lock writes nothing, even where the statement commits by
+    itself. The UPDATE's WHERE requires each CTE's row (``EXISTS``): PostgreSQL runs a CTE
+    nobody reads after the main statement, and the rows must be in first (the archive step
+    makes its case read-only, 0013).
     """
+    target, lock = statement.table, statement.whereclause
+    assert lock is not None, "an UPDATE without a WHERE guards nothing"
+    still_there = (
+        select(literal_column("1")).select_from(target).where(lock).correlate(None)
+    ).exists()
     ctes, names = [], []
     for n, (table, columns) in enumerate(shapes):
         names.append(tuple(f"r{n}_{column}" for column in columns))
-        values: dict[str, Any] = dict(zip(columns, map(bindparam, names[-1]), strict=True))
-        ctes.append(insert(table).values(values).returning(literal_column("1")).cte(f"r{n}"))
+        binds = [bindparam(f"r{n}_{column}", type_=table.c[column].type) for column in columns]
+        given: Select[Any] = select(*binds).where(still_there)
+        inserted = insert(table).from_select(columns, given)
+        ctes.append(inserted.returning(literal_column("1")).cte(f"r{n}"))
     merged = statement.add_cte(*ctes).where(
         *(select(literal_column("1")).select_from(cte).exists() for cte in ctes)
     )

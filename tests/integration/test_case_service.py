@@ -18,7 +18,7 @@ from disclosure.errors import (
     RuleViolation,
     TransitionNotAllowed,
 )
-from disclosure.models.tables import AuditEvent, Case, ClockEventRow
+from disclosure.models.tables import AuditEvent, Case, ClockEventRow, Notification
 from disclosure.services import cases
 from disclosure.services.audit import GENESIS, verify, verify_snapshot
 from disclosure.services.unit_of_work import App
@@ -232,6 +232,34 @@ def test_a_stale_writer_gets_a_conflict_from_the_version_column(app: App) -> Non
             second.commit()
     assert caught.value.message == "案件已被他人修改，请刷新后重试"
     assert cases.get_case(app, case_id).version == 2
+
+
+@pytest.mark.parametrize(("trigger", "actor"), [("review", "alice"), ("urge", "bob")])
+def test_a_case_changed_between_acts_read_and_write_gets_none_of_its_rows(
+    app: App, monkeypatch: pytest.MonkeyPatch, trigger: str, actor: str
+) -> None:
+    """The version moves after act() read the case (here by a bare UPDATE with no event of
+    its own, so the events' unique (case, seq) cannot catch it): the change is a conflict
+    and writes nothing, neither its audit event nor an urge's notification, although on
+    PostgreSQL its one write statement commits by itself."""
+    case_id = cases.register(app, application(), "alice", TODAY)  # alice is its 承办人
+    fire = cases.fire
+
+    def fire_after_a_bump(*args: Any) -> Any:
+        with app.engine.begin() as other:
+            other.execute(
+                text("UPDATE cases SET version = version + 1 WHERE id = :id"), {"id": case_id}
+            )
+        return fire(*args)
+
+    monkeypatch.setattr(cases, "fire", fire_after_a_bump)
+    with pytest.raises(ConflictError):
+        act(app, case_id, trigger, actor, on="2026-06-05", reason="请尽快办理")
+    with app.uow() as uow:
+        events = uow.session.scalar(select(func.count()).select_from(AuditEvent))
+        notices = uow.session.scalar(select(func.count()).select_from(Notification))
+        state = uow.session.scalar(select(Case.state).where(Case.id == case_id))
+    assert (events, notices, state) == (1, 0, State.REGISTERED.value)  # the registration's only
 
 
 def test_two_clerks_acting_at_once_one_wins_the_other_gets_a_conflict(app: App) -> None:
