@@ -46,7 +46,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DisconnectionError, OperationalError
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session, make_transient_to_detached, sessionmaker
 
 from disclosure.errors import ConfigurationError, DatabaseUnavailable
 from disclosure.keys import AuditKeys
@@ -496,9 +496,13 @@ def as_loaded(cls: type[_Row], values: dict[str, Any]) -> _Row:
     Its attributes read as plain values; nothing tracks or flushes it. For a use case that
     reads its rows with one Core statement and writes what it changes itself (``insert_row``
     and its own UPDATE): the ORM's loading was the largest cost of a state change (issue #9).
+    ``values`` must hold the primary key. Every other mapped attribute (a column not read, a
+    relationship not given later with ``set_committed_value``) is unloaded, as on a detached
+    object: reading it raises ``DetachedInstanceError`` instead of answering None.
     """
     instance: _Row = cls.__mapper__.class_manager.new_instance()
     instance.__dict__.update(values)
+    make_transient_to_detached(instance)  # identity from the primary key; the rest expired
     return instance
 
 

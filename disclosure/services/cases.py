@@ -746,12 +746,20 @@ class _Loaded:
     month_rank: int | None = None
 
 
-def _labelled(cls: type[Base], prefix: str) -> list[tuple[str, Any]]:
-    """(attribute, labelled column) for every column of a mapped class."""
+def _labelled(cls: type[Base], prefix: str, unread: frozenset[str]) -> list[tuple[str, Any]]:
+    """(attribute, labelled column) for every column of a mapped class but the ``unread``."""
     return [
         (prop.key, prop.columns[0].label(f"{prefix}{prop.key}"))
         for prop in cls.__mapper__.column_attrs
+        if prop.key not in unread
     ]
+
+
+#: What of the case row only its letters print: a change that prints nothing does not read
+#: it (``as_loaded`` leaves it expired, so a read of it would raise, not answer None).
+_PRINTED_ONLY = frozenset(
+    {"description", "delivery_form", "delivery_method", "channel", "registered_at", "applicant_id"}
+)
 
 
 @dataclass(frozen=True)
@@ -825,7 +833,8 @@ def _load_statement(prints: bool, ranks: bool) -> _LoadStatement:
     assert len(head) == _HEAD
     columns, parts = list(head), []
     for number, cls in enumerate(classes):
-        labelled = _labelled(cls, f"p{number}_")
+        unread = _PRINTED_ONLY if cls is Case and not prints else frozenset()
+        labelled = _labelled(cls, f"p{number}_", unread)
         parts.append((cls, tuple(key for key, _ in labelled), len(columns)))
         columns.extend(column for _, column in labelled)
     if ranks:
