@@ -46,7 +46,7 @@ from disclosure.services.audit import (
     seal_user,
 )
 from disclosure.services.auth import Via, check_password_rules, hash_password
-from disclosure.services.letters import LetterInput, LetterRequest, last_party
+from disclosure.services.letters import LetterInput, LetterRequest, last_party, taken_number
 from disclosure.services.letters import issue as issue_letter
 from disclosure.services.letters import prepare as prepare_letter
 from disclosure.services.letters import preview as preview_letter
@@ -445,7 +445,14 @@ def act(
     with app.core_uow(autocommit=not trigger.letters) as uow:
         connection = uow.connection
         ranks = "month_rank" in trigger.needs
-        loaded = _load(connection, actor, case_id, prints=trigger.prints, ranks=ranks)
+        # On PostgreSQL the first statement takes the letters' 文号 numbers as well.
+        kinds: tuple[str, ...] = ()
+        if connection.dialect.name == "postgresql":
+            kinds = tuple(str(letter.kind) for letter in trigger.issued(command))
+        loaded = _load(
+            connection, actor, case_id, prints=trigger.prints, ranks=ranks,
+            numbering=(kinds, on.year),
+        )  # fmt: skip
         who, case = loaded.actor, loaded.case
         if not loaded.may_act:
             raise outsider(who.name, f"办理“{trigger.label}”")
@@ -644,7 +651,7 @@ def _apply(
     payload.update(step.details)
     if via is not None:
         payload["via"] = via.record()
-    issued, letter_rows = [], []
+    issued, letter_rows, numbers = [], [], dict(loaded.numbers)
     for letter_type in step.letters:
         given = letter_input
         if letter_type.kind == LetterKind.THIRD_PARTY_DECISION:
@@ -666,10 +673,13 @@ def _apply(
             audit_seq=seq,
             at=app.now(),
             context=approved,
+            seq_no=numbers.pop((str(letter_type.kind), on.year), None),
         )
         letter_rows.append(letter)
         issued.append(IssuedLetter(letter.kind, letter_type.title, letter.number))
         payload.setdefault("letters", []).append(letter_record(letter))
+    # A number taken and not printed would leave a gap once committed.
+    assert not numbers, numbers
     audit_event = new_event(
         case, keys=settings.audit_keys, seq=seq, at=app.now(), actor=actor.name,
         actor_role=actor.role.value, trigger=step.trigger, from_state=step.before.value,
@@ -744,6 +754,8 @@ class _Loaded:
     retention_years: int
     #: The case's rank among its applicant's applications to the agency that month, if asked.
     month_rank: int | None = None
+    #: The 文号 numbers the load took, by letter kind and year (PostgreSQL; see ``_load``).
+    numbers: dict[tuple[str, int], int] = field(default_factory=dict)
 
 
 def _labelled(cls: type[Base], prefix: str, unread: frozenset[str]) -> list[tuple[str, Any]]:
@@ -768,6 +780,8 @@ class _LoadStatement:
 
     statement: Select[Any]
     parts: tuple[tuple[type[Base], tuple[str, ...], int], ...]
+    #: Where the month rank, then the numbers taken, sit (after the parts).
+    tail: int
 
     def take(self, row: Sequence[Any], cls: type[Base]) -> dict[str, Any]:
         for part, keys, start in self.parts:
@@ -808,10 +822,11 @@ def _month_rank() -> Any:
     )
 
 
-def _load_statement(prints: bool, ranks: bool) -> _LoadStatement:
+@functools.cache
+def _load_statement(prints: bool, ranks: bool, numbers: int) -> _LoadStatement:
     """The acting user, the case, its clock events and its agency's terms in one Core SELECT
-    (with its applicant's and agency's rows for a trigger that ``prints``, and its month
-    rank, the last column, for one that ``ranks``).
+    (with its applicant's and agency's rows for a trigger that ``prints``, its month rank
+    for one that ``ranks``, and ``numbers`` 文号 numbers taken, PostgreSQL only).
 
     Both rows are found by a unique key, so the join gives one row per clock event: one
     round trip, and one snapshot even where each statement sees the latest commit (SQLite
@@ -837,8 +852,10 @@ def _load_statement(prints: bool, ranks: bool) -> _LoadStatement:
         labelled = _labelled(cls, f"p{number}_", unread)
         parts.append((cls, tuple(key for key, _ in labelled), len(columns)))
         columns.extend(column for _, column in labelled)
+    tail = len(columns)
     if ranks:
         columns.append(_month_rank())
+    columns.extend(taken_number(n) for n in range(numbers))
     statement = (
         select(*columns)
         .select_from(User)
@@ -850,16 +867,11 @@ def _load_statement(prints: bool, ranks: bool) -> _LoadStatement:
     )
     if prints or ranks:
         statement = statement.join_from(Case, Applicant, Applicant.id == Case.applicant_id)
-    return _LoadStatement(statement, tuple(parts))
+    return _LoadStatement(statement, tuple(parts), tail)
 
 
-_LOADS = {
-    (prints, ranks): _load_statement(prints, ranks)
-    for prints in (False, True)
-    for ranks in (False, True)
-}
 #: The SELECT a change that prints nothing starts with (``bench/transitions.py`` times it).
-LOAD_STATEMENT = _LOADS[False, False].statement
+LOAD_STATEMENT = _load_statement(False, False, 0).statement
 
 
 def _load(
@@ -869,20 +881,28 @@ def _load(
     *,
     prints: bool,
     ranks: bool = False,
+    numbering: tuple[tuple[str, ...], int] = ((), 0),
 ) -> _Loaded:
     """The acting user, the case to change (with its clock events, and its applicant and
     agency if the trigger ``prints``), its agency's terms, and its month rank if the trigger
     ``ranks`` (``_month_rank``).
+
+    ``numbering`` (letter kinds, year): the 文号 numbers the change's letters will carry,
+    taken in the same statement (``letters.taken_number``, PostgreSQL): the counter rows stay
+    locked until the change commits or rolls back, which gives the numbers back.
 
     Raises:
         RuleViolation / NotFound: no actor named, or no such user (said first, as ``_actor``
             says it), or no such case.
     """
     rows: Sequence[Any] = ()
-    load = _LOADS[prints, ranks]
+    kinds, year = numbering
+    load = _load_statement(prints, ranks, len(kinds))
     # A user name is plain ASCII: anything else is no user and never reaches the driver.
     if isinstance(user_name, str) and _USER_NAME.fullmatch(user_name):
-        params = {"user_name": user_name, "case_id": case_id}
+        params: dict[str, Any] = {"user_name": user_name, "case_id": case_id}
+        if kinds:
+            params.update({f"kind_{n}": kind for n, kind in enumerate(kinds)}, year=year)
         rows = connection.execute(load.statement, params).all()
     if not rows:  # say which one is missing (a second statement on this path only)
         with Session(bind=connection) as session:
@@ -898,9 +918,11 @@ def _load(
     if prints:
         set_committed_value(case, "applicant", as_loaded(Applicant, load.take(first, Applicant)))
         set_committed_value(case, "agency", as_loaded(Agency, load.take(first, Agency)))
+    tail = first[load.tail :]
     return _Loaded(
         Actor(name, Role(role)), bool(county or works_there), case, fee_scale, retention_years,
-        int(first[-1] or 1) if ranks else None,
+        int(tail[0] or 1) if ranks else None,
+        {(kind, year): number for kind, number in zip(kinds, tail[ranks:], strict=True)},
     )  # fmt: skip
 
 

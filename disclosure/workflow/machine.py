@@ -221,11 +221,7 @@ def fire(
         model.clock_event,
         _details(trigger, model, new_facts),
         clock_record=_clock_record(command) if model.clock_event else None,
-        letters=tuple(
-            spec.type
-            for spec in trigger.letters
-            if spec.when is None or command.input.model_dump().get(spec.when)
-        ),
+        letters=trigger.issued(command.input),
         draft=trigger.draft,
         fee=model.fee,
     )

@@ -158,6 +158,14 @@ class Trigger:
     def input(self) -> type[TriggerInput]:
         return _INPUT_MODELS[self.name]
 
+    def issued(self, given: TriggerInput) -> tuple[LetterType, ...]:
+        """The letters it issues for ``given`` (one with ``when`` only if that field is
+        filled in)."""
+        fields = given.model_dump() if any(spec.when for spec in self.letters) else {}
+        return tuple(
+            spec.type for spec in self.letters if spec.when is None or fields.get(spec.when)
+        )
+
     @property
     def prints(self) -> bool:
         """Whether it may render a letter (issue one, or draft the reply)."""

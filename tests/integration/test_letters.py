@@ -458,6 +458,43 @@ def test_letter_numbers_are_gapless_and_unique_under_concurrent_issuers(app: App
     assert len(numbers) == issuers * per_issuer - len(errors)
 
 
+def test_a_letter_step_refused_after_its_number_was_taken_gives_the_number_back(
+    app: App,
+) -> None:
+    """On PostgreSQL the statement that reads the case takes the fee notice's number; the
+    refusal that follows rolls it back, so the notice issued next is still number 1."""
+    case_id = handled_case(app)
+    with pytest.raises(RuleViolation):
+        act(app, case_id, "issue_fee", "alice", "2026-11-05", pages=30)  # nothing is due
+    act(app, case_id, "issue_fee", "alice", "2026-11-05", pages=120)
+    assert letter(app, case_id, "fee").seq_no == 1
+
+
+def test_concurrent_letter_steps_number_their_letters_without_gap_or_duplicate(
+    app: App,
+) -> None:
+    issuers = 6
+    case_ids = [handled_case(app) for _ in range(issuers)]
+    barrier = threading.Barrier(issuers)
+    errors: list[BaseException] = []
+
+    def issuer(case_id: int) -> None:
+        barrier.wait()
+        try:
+            act(app, case_id, "consult_agency", "alice", "2026-11-04", party="示例市财政局")
+        except BaseException as exc:  # noqa: BLE001 - collected and asserted below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=issuer, args=(case_id,)) for case_id in case_ids]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    numbers = sorted(letter(app, case_id, "agency_consult").seq_no for case_id in case_ids)
+    assert numbers == list(range(1, issuers + 1))
+
+
 def test_a_fee_of_nothing_is_refused_and_leaves_the_clock_running(app: App) -> None:
     case_id = handled_case(app)
     with pytest.raises(RuleViolation) as caught:
