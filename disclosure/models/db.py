@@ -502,7 +502,8 @@ def as_loaded(cls: type[_Row], values: dict[str, Any]) -> _Row:
     """
     instance: _Row = cls.__mapper__.class_manager.new_instance()
     instance.__dict__.update(values)
-    make_transient_to_detached(instance)  # identity from the primary key; the rest expired
+    if len(values) < len(cls.__mapper__.attrs):  # something to leave unloaded
+        make_transient_to_detached(instance)  # identity from the primary key; the rest expired
     return instance
 
 

@@ -253,8 +253,9 @@ def application_fingerprint(case: Case, applicant: Applicant, scheme: int | None
     return hashlib.sha256(canonical_json(fields, scheme).encode("utf-8")).hexdigest()
 
 
-def event_hash(event: AuditEvent) -> str:
-    """SHA-256 of the event under its scheme (from scheme 3 on, the scheme is hashed too).
+def event_hash(event: AuditEvent, payload: Any = None) -> str:
+    """SHA-256 of the event under its scheme (from scheme 3 on, the scheme is hashed too);
+    ``payload``: the event's payload as parsed, if the caller holds it already.
 
     Raises:
         ValueError: the payload is not JSON, or (from scheme 4 on) holds a number JCS
@@ -272,7 +273,7 @@ def event_hash(event: AuditEvent) -> str:
         "from_state": event.from_state,
         "to_state": event.to_state,
         "reason": event.reason,
-        "payload": json.loads(event.payload),
+        "payload": json.loads(event.payload) if payload is None else payload,
         "prev_hash": event.prev_hash,
     }
     if event.scheme >= _HASHED_SCHEME:
@@ -330,11 +331,13 @@ def new_event(
         from_state=from_state,
         to_state=to_state,
         reason=reason,
-        payload=canonical_json(_plain({**payload, "case": case_snapshot(case)}), SCHEME),
         prev_hash=prev_hash,
         scheme=SCHEME,
     )
-    event.hash = event_hash(event)
+    # What the canonical text parses back to: the hash need not parse it again.
+    plain = _plain({**payload, "case": case_snapshot(case)})
+    event.payload = canonical_json(plain, SCHEME)
+    event.hash = event_hash(event, plain)
     event.key_id, event.mac = keys.sign(event.hash)
     return event
 
