@@ -419,3 +419,29 @@ def test_a_duplicate_in_another_table_is_not_a_conflict(app: App) -> None:
                 " SELECT name, display_name, role, created_at FROM users WHERE name = 'alice'"
             )
         )
+
+
+def test_postgresql_cursors_describe_their_columns_when_read(postgres_url: str) -> None:
+    """``db.DescribedOnRead``: what SQLAlchemy reads of a description is psycopg's, made when
+    first read; a description read after its cursor moved on is refused, never wrong."""
+    engine = make_engine(postgres_url)
+    try:
+        with engine.connect() as conn:
+            result = conn.exec_driver_sql("SELECT 1 AS one, '二' AS two, now() AS three")
+            assert list(result.keys()) == ["one", "two", "three"]  # uncached: reads them all
+            assert result.one()[:2] == (1, "二")
+            cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+            assert isinstance(cursor, db.DescribedOnRead)
+            cursor.execute("SELECT 1 AS a, 2 AS b")
+            first = cursor.description
+            assert first is not None and len(first) == 2
+            cursor.execute("SELECT 3 AS c")
+            with pytest.raises(RuntimeError, match="moved past"):
+                first[0]
+            now = cursor.description
+            assert now is not None and [column.name for column in now] == ["c"]
+            assert now[0].type_code == psycopg.adapters.types["int4"].oid
+            cursor.execute("SET lock_timeout = 1000")
+            assert cursor.description is None  # no rows
+    finally:
+        engine.dispose()
