@@ -547,7 +547,8 @@ def _update_case(columns: tuple[str, ...]) -> Update:
 
 
 def _change_values(case: Case) -> dict[str, Any]:
-    return {column: getattr(case, column) for column in _CHANGE_COLUMNS}
+    loaded = vars(case)  # as_loaded and _set keep the values there; a missing one is a KeyError
+    return {column: loaded[column] for column in _CHANGE_COLUMNS}
 
 
 def _set(case: Case, **values: Any) -> None:
