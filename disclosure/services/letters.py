@@ -5,7 +5,7 @@ SHA-256 and the context are stored, and every later print (HTML, PDF, DOCX) is m
 that stored HTML — the same text years later, whatever happened to templates or settings.
 
 A reply is first rendered by ``preview`` when it is drafted (no 文号 is taken); the
-supervisor approves that text, and ``issue(context=...)`` sends exactly it, with only the
+supervisor approves that text, and ``prepare(context=...)`` sends exactly it, with only the
 文号 and the date of issue filled in.
 """
 
@@ -43,7 +43,6 @@ from disclosure.config import Settings
 from disclosure.errors import NotFound, RuleViolation
 from disclosure.letters import FORMATS
 from disclosure.letters.render import render_html
-from disclosure.models.db import insert_row
 from disclosure.models.tables import Applicant, Case, ClockEventRow, Letter, LetterCounter
 from disclosure.services.agencies import profile
 from disclosure.services.unit_of_work import App
@@ -380,7 +379,7 @@ def _title_and_template(kind: str, case: Case) -> tuple[str, str]:
 @dataclass(frozen=True)
 class LetterRequest:
     """What a letter is rendered from besides the case: the limits after and before the
-    step, the date of issue and what the clerk supplied (``preview`` and ``issue`` alike)."""
+    step, the date of issue and what the clerk supplied (``preview`` and ``prepare`` alike)."""
 
     limits: Limits
     before: Limits
@@ -414,43 +413,20 @@ def _letter_block(kind: str, title: str, number: str, issued_on: date) -> dict[s
 def preview(
     settings: Settings, case: Case, kind: str, request: LetterRequest
 ) -> tuple[str, dict[str, Any]]:
-    """The letter as ``issue`` would print it, without taking a 文号 or recording anything.
+    """The letter as ``prepare`` would print it, without taking a 文号 or recording anything.
 
     The 文号 reads ``NUMBER_PLACEHOLDER``. Store the returned context and pass it to
-    ``issue(context=...)`` so that the letter sent is exactly the one approved.
+    ``prepare(context=...)`` so that the letter sent is exactly the one approved.
 
     Returns:
         (html, context).
 
     Raises:
-        RuleViolation: as ``issue`` does, when the case lacks a field the letter prints.
+        RuleViolation: as ``prepare`` does, when the case lacks a field the letter prints.
     """
     title, template, context = _context(settings, case, kind, request)
     context["letter"] = _letter_block(kind, title, NUMBER_PLACEHOLDER, request.issued_on)
     return render_html(template, context, _template_dir(settings, case)), context
-
-
-def issue(
-    session: Session,
-    settings: Settings,
-    case: Case,
-    kind: str,
-    request: LetterRequest,
-    *,
-    issued_by: str,
-    audit_seq: int,
-    at: Any,
-    context: dict[str, Any] | None = None,
-) -> Letter:
-    """Render, number and record one letter in the caller's transaction (``prepare``, then
-    the row's INSERT)."""
-    connection = session.connection()
-    letter = prepare(
-        connection, settings, case, kind, request,
-        issued_by=issued_by, audit_seq=audit_seq, at=at, context=context,
-    )  # fmt: skip
-    insert_row(connection, letter)
-    return letter
 
 
 def prepare(
@@ -467,7 +443,7 @@ def prepare(
     seq_no: int | None = None,
 ) -> Letter:
     """Render and number one letter in the caller's transaction; the caller INSERTs its row
-    (a change writes it with its other rows in one statement where it can).
+    (``insert_row``; a change writes it with its other rows in one statement where it can).
 
     Args:
         seq_no: its number, if the caller took it already (``taken_number``).

@@ -25,8 +25,8 @@ from disclosure.services.letters import (
     NUMBER_PLACEHOLDER,
     LetterRequest,
     find_letter,
-    issue,
     list_letters,
+    prepare,
     preview,
 )
 from disclosure.services.unit_of_work import App
@@ -371,7 +371,7 @@ def test_a_preview_renders_the_reply_without_taking_a_number(app: App) -> None:
         stored = json.loads(json.dumps(context, ensure_ascii=False))
         case.reply_detail = "后来改动的答复内容。"
         case.description = "后来改动的描述"
-        issued = issue(uow.session, app.settings, case, LetterKind.REPLY,
+        issued = prepare(uow.session.connection(), app.settings, case, LetterKind.REPLY,
                        LetterRequest(_limits(app, case), _limits(app, case), D("2026-11-24")),
                        issued_by="carol", audit_seq=99, at=app.now(), context=stored)  # fmt: skip
         assert issued.number == "示审依申答〔2026〕1号"
@@ -401,7 +401,7 @@ def test_a_preview_refuses_a_missing_field_as_issuing_would(app: App) -> None:
             preview(app.settings, case, LetterKind.REPLY,
                     LetterRequest(limits, limits, D("2026-11-23")))  # fmt: skip
         with pytest.raises(RuleViolation) as issued:
-            issue(uow.session, app.settings, case, LetterKind.REPLY,
+            prepare(uow.session.connection(), app.settings, case, LetterKind.REPLY,
                   LetterRequest(limits, limits, D("2026-11-24")), issued_by="carol",
                   audit_seq=9, at=app.now())  # fmt: skip
     for caught in (previewed, issued):
