@@ -557,10 +557,10 @@ def _set(case: Case, **values: Any) -> None:
 
     The case belongs to no session (``_load``) and ``act`` writes the row itself
     (``_write_case``); the object reads as the row will be written, for the letters and the
-    audit snapshot.
+    audit snapshot. An attribute reads from the object's dict before anything else, so the
+    values go there directly (``set_committed_value`` cost about 3 % of a change).
     """
-    for column, value in values.items():
-        set_committed_value(case, column, value)
+    vars(case).update(values)
 
 
 def _write_case(
@@ -770,11 +770,18 @@ def _labelled(cls: type[Base], prefix: str, unread: frozenset[str]) -> list[tupl
     ]
 
 
-#: What of the case row only its letters print: a change that prints nothing does not read
-#: it (``as_loaded`` leaves it unloaded, so a read of it would raise, not answer None).
-_PRINTED_ONLY = frozenset(
-    {"description", "delivery_form", "delivery_method", "channel", "registered_at", "applicant_id"}
-)
+#: What of the case row and its clock events only letters print: a change that prints
+#: nothing does not read it (``as_loaded`` leaves it unloaded, so a read of it would raise,
+#: not answer None).
+_PRINTED_ONLY: dict[type[Base], frozenset[str]] = {
+    Case: frozenset(
+        {"description", "delivery_form", "delivery_method", "channel", "registered_at",
+         "applicant_id"}
+    ),
+    ClockEventRow: frozenset(
+        {"case_id", "note", "party", "fee_amount", "fee_scale", "fee_quantity", "fee_basis"}
+    ),
+}  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -851,7 +858,7 @@ def _load_statement(prints: bool, ranks: bool, numbers: int) -> _LoadStatement:
     assert len(head) == _HEAD
     columns, parts = list(head), []
     for number, cls in enumerate(classes):
-        unread = _PRINTED_ONLY if cls is Case and not prints else frozenset()
+        unread = frozenset() if prints else _PRINTED_ONLY.get(cls, frozenset())
         labelled = _labelled(cls, f"p{number}_", unread)
         parts.append((cls, tuple(key for key, _ in labelled), len(columns)))
         columns.extend(column for _, column in labelled)
