@@ -459,14 +459,12 @@ def insert_row(connection: Connection, row: Base) -> None:
     statement = _INSERTS.get(table)
     if statement is None:
         statement = _INSERTS[table] = insert(table).inline()
-    given = vars(row)
-    values = {c.key: given[c.key] for c in row.__table__.columns if c.key in given}
-    connection.execute(statement, values)
+    connection.execute(statement, _row_values(row))
 
 
 def _row_values(row: Base) -> dict[str, Any]:
-    """The columns ``row`` was given, and the scalar default of each it was not (a CTE's
-    INSERT cannot leave a Python-side default to SQLAlchemy)."""
+    """The columns ``row`` was given, and the scalar default of each it was not (stated, not
+    left to SQLAlchemy: a CTE's INSERT would not apply it)."""
     given = vars(row)
     values: dict[str, Any] = {}
     for column in row.__table__.columns:
@@ -516,7 +514,9 @@ def insert_rows_then_update(
     returns the UPDATE's row count.
 
     On PostgreSQL all of it is one statement (the INSERTs as data-modifying CTEs), one round
-    trip instead of one per row (issue #9); SQLite has no data-modifying CTEs.
+    trip instead of one per row (issue #9), and the rows go in only if the UPDATE's row still
+    matches its WHERE. SQLite has no data-modifying CTEs: it sends each INSERT, and the
+    caller's transaction must undo them when the UPDATE matched nothing.
     """
     if connection.dialect.name != "postgresql" or not rows:
         for row in rows:

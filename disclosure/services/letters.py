@@ -135,6 +135,10 @@ def allocate_number(connection: Connection, agency_id: int, year: int, kind: str
     return int(seq_no)
 
 
+_COUNTER = cast(Table, LetterCounter.__table__)
+_COUNTER_KEY = ("agency_id", "year", "kind")
+
+
 @functools.cache
 def _next_number(dialect: str) -> Insert:
     """``allocate_number``'s upsert for a dialect, built once (building it cost as much as
@@ -142,10 +146,6 @@ def _next_number(dialect: str) -> Insert:
     insert = pg_insert if dialect == "postgresql" else sqlite_insert
     values = {**{name: bindparam(name) for name in _COUNTER_KEY}, "last_no": 1}
     return _counted(insert(_COUNTER).values(values))
-
-
-_COUNTER = cast(Table, LetterCounter.__table__)
-_COUNTER_KEY = ("agency_id", "year", "kind")
 
 
 def _counted(insert: PgInsert | SqliteInsert) -> Insert:
