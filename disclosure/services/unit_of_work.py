@@ -111,20 +111,23 @@ class _Unit:
         tb: TracebackType | None,
     ) -> None:
         self._end()
-        translated = _translate(exc, self._url)
-        if translated is not None:  # e.g. an autoflush inside the use case lost the lock
-            # ``from None``: a driver error's text repeats the statement's parameters.
-            raise translated from None
+        self._raise_translated(exc)  # e.g. an autoflush inside the use case lost the lock
 
     def commit(self) -> None:
         try:
             self._commit()
         except Exception as error:
             self._rollback()
-            translated = _translate(error, self._url)
-            if translated is not None:
-                raise translated from None
+            self._raise_translated(error)
             raise
+
+    def _raise_translated(self, error: BaseException | None) -> None:
+        """Raise ``error`` as the user should read it, if it is a refusal ``_translate``
+        knows; otherwise return and let the caller's exception stand."""
+        translated = _translate(error, self._url)
+        if translated is not None:
+            # ``from None``: a driver error's text repeats the statement's parameters.
+            raise translated from None
 
 
 class UnitOfWork(_Unit):
@@ -165,9 +168,7 @@ class CoreUnitOfWork(_Unit):
         try:
             self.connection = self._engine.connect()
         except Exception as error:  # as a session's first statement would say it
-            translated = _translate(error, self._url)
-            if translated is not None:
-                raise translated from None
+            self._raise_translated(error)
             raise
         return self
 
