@@ -142,7 +142,7 @@ def setup(app: App, count: int, progress: Progress) -> list[int]:
 
 
 #: What the triggers' letters need: consulting a third party and a fee notice each issue one
-#: (rendered and numbered in the same transaction), so the act() figure includes them.
+#: (rendered and numbered in the same change), so the act() figure includes them.
 ACT_INPUTS: dict[str, dict[str, object]] = {
     "consult_third_party": {"party": "福州闽江建设工程有限公司"},
     "third_party_replied": {"opinion": "agree"},

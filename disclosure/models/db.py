@@ -45,6 +45,7 @@ from sqlalchemy import (
     select,
     text,
 )
+from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DisconnectionError, OperationalError
 from sqlalchemy.orm import Session, make_transient_to_detached, sessionmaker
@@ -478,16 +479,20 @@ def _row_values(row: Base) -> dict[str, Any]:
 
 @functools.lru_cache(maxsize=512)
 def _inserts_then(
-    statement: Update, shapes: tuple[tuple[Table, tuple[str, ...]], ...]
+    statement: Update,
+    shapes: tuple[tuple[Table, tuple[str, ...]], ...],
+    counters: tuple[Table, ...] = (),
 ) -> tuple[Update, tuple[tuple[str, ...], ...]]:
-    """``statement`` with one data-modifying CTE per row shape (table, columns), and the
-    names of each row's bound values (``r{n}_<column>`` for row ``n``).
+    """``statement`` with one data-modifying CTE per counter (``c{n}``, see
+    ``insert_rows_then_update``) and per row shape (table, columns; ``r{n}``), and the names
+    of each one's bound values (``c{n}_<column>``, then ``r{n}_<column>``).
 
-    Each row goes in only if the row ``statement`` updates still matches its WHERE (the
-    optimistic lock): a lost lock writes nothing, even where the statement commits by
-    itself. The UPDATE's WHERE requires each CTE's row (``EXISTS``): PostgreSQL runs a CTE
-    nobody reads after the main statement, and the rows must be in first (the archive step
-    makes its case read-only, 0013).
+    A counter moves only if the row ``statement`` updates still matches its WHERE (the
+    optimistic lock); each row goes in only if that holds and every counter moved: a lost
+    race writes nothing, even where the statement commits by itself. The UPDATE's WHERE
+    requires each CTE's row (``EXISTS``): PostgreSQL runs a CTE nobody reads after the main
+    statement, and the rows must be in first (the archive step makes its case read-only,
+    0013).
     """
     target, lock = statement.table, statement.whereclause
     assert lock is not None, "an UPDATE without a WHERE guards nothing"
@@ -495,10 +500,23 @@ def _inserts_then(
         select(literal_column("1")).select_from(target).where(lock).correlate(None)
     ).exists()
     ctes, names = [], []
+    for n, table in enumerate(counters):
+        columns = tuple(column.key for column in table.columns)
+        names.append(tuple(f"c{n}_{column}" for column in columns))
+        binds = [bindparam(f"c{n}_{column.key}", type_=column.type) for column in table.columns]
+        (count,) = (column for column in table.columns if not column.primary_key)
+        moved = pg_insert(table).from_select(columns, select(*binds).where(still_there))
+        moved = moved.on_conflict_do_update(
+            index_elements=list(table.primary_key.columns),
+            set_={count.key: moved.excluded[count.key]},
+            where=count == moved.excluded[count.key] - 1,
+        )
+        ctes.append(moved.returning(literal_column("1")).cte(f"c{n}"))
+    counted = [select(literal_column("1")).select_from(cte).exists() for cte in ctes]
     for n, (table, columns) in enumerate(shapes):
         names.append(tuple(f"r{n}_{column}" for column in columns))
         binds = [bindparam(f"r{n}_{column}", type_=table.c[column].type) for column in columns]
-        given: Select[Any] = select(*binds).where(still_there)
+        given: Select[Any] = select(*binds).where(still_there, *counted)
         inserted = insert(table).from_select(columns, given)
         ctes.append(inserted.returning(literal_column("1")).cte(f"r{n}"))
     merged = statement.add_cte(*ctes).where(
@@ -508,7 +526,12 @@ def _inserts_then(
 
 
 def insert_rows_then_update(
-    connection: Connection, rows: Sequence[Base], statement: Update, params: dict[str, Any]
+    connection: Connection,
+    rows: Sequence[Base],
+    statement: Update,
+    params: dict[str, Any],
+    *,
+    counted: Sequence[Base] = (),
 ) -> int:
     """INSERT ``rows`` (as ``insert_row`` does), then run ``statement`` with ``params``;
     returns the UPDATE's row count.
@@ -517,14 +540,26 @@ def insert_rows_then_update(
     trip instead of one per row (issue #9), and the rows go in only if the UPDATE's row still
     matches its WHERE. SQLite has no data-modifying CTEs: it sends each INSERT, and the
     caller's transaction must undo them when the UPDATE matched nothing.
+
+    ``counted`` (PostgreSQL only): rows of gapless counters (a primary key and one count
+    column) read before, each now holding the count it moves to. Each moves from one less
+    (or is created, when the reader found none) by compare-and-set in the same statement; if
+    another writer moved one first, nothing is written and the UPDATE matches no row.
     """
-    if connection.dialect.name != "postgresql" or not rows:
+    postgresql = connection.dialect.name == "postgresql"
+    if counted and not postgresql:
+        raise ValueError("counters are moved within the write statement on PostgreSQL only")
+    if not postgresql or not (rows or counted):
         for row in rows:
             insert_row(connection, row)
         return connection.execute(statement, params).rowcount
-    given = [_row_values(row) for row in rows]
-    shapes = tuple((row.__table__, tuple(values)) for row, values in zip(rows, given, strict=True))
-    merged, names = _inserts_then(statement, shapes)
+    given = [_row_values(row) for row in (*counted, *rows)]
+    shapes = tuple(
+        (row.__table__, tuple(values))
+        for row, values in zip(rows, given[len(counted) :], strict=True)
+    )
+    counters = tuple(row.__table__ for row in counted)
+    merged, names = _inserts_then(statement, shapes, counters)
     bound = dict(params)
     for row_names, values in zip(names, given, strict=True):
         bound.update(zip(row_names, values.values(), strict=True))

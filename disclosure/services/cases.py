@@ -32,6 +32,7 @@ from disclosure.models.tables import (
     Base,
     Case,
     ClockEventRow,
+    LetterCounter,
     Notification,
     User,
     UserAgency,
@@ -46,7 +47,14 @@ from disclosure.services.audit import (
     seal_user,
 )
 from disclosure.services.auth import Via, check_password_rules, hash_password
-from disclosure.services.letters import LetterInput, LetterRequest, last_party, taken_number
+from disclosure.services.letters import (
+    LetterInput,
+    LetterRequest,
+    claimed_counter,
+    counted_number,
+    last_party,
+    taken_number,
+)
 from disclosure.services.letters import prepare as prepare_letter
 from disclosure.services.letters import preview as preview_letter
 from disclosure.services.notifications import notification
@@ -439,20 +447,59 @@ def act(
         raise RuleViolation(
             "on", "not_in_future", f"办理日期{cn_date(on)}晚于今天（{cn_date(today)}）"
         )
+    change = functools.partial(
+        _change, app, case_id, command, actor=actor, on=on, today=today,
+        expected_version=expected_version, via=via,
+    )  # fmt: skip
+    try:
+        return change(claims=True)
+    except _NumbersTaken as lost:
+        # Rare (two issuers of one kind at one agency at once): queue on the counters.
+        return change(claims=False, read_version=lost.version)
+
+
+class _NumbersTaken(Exception):
+    """Another change took a 文号 number this one read; it wrote nothing (``_write_case``)."""
+
+    def __init__(self, version: int) -> None:
+        super().__init__(version)
+        #: The case's version when the change read it.
+        self.version = version
+
+
+def _change(
+    app: App,
+    case_id: int,
+    command: TriggerInput,
+    *,
+    actor: str | None,
+    on: date,
+    today: date,
+    expected_version: int | None,
+    via: Via | None,
+    claims: bool,
+    read_version: int | None = None,
+) -> Change:
+    """``act``'s one attempt.
+
+    On PostgreSQL a change with ``claims`` reads in one statement and writes in one, each
+    committing by itself (the optimistic lock guards the gap): its letters' 文号 numbers are
+    read with the case and claimed by compare-and-set in the write, which raises
+    ``_NumbersTaken`` if another change took one first. Without ``claims`` the numbers are
+    taken in the reading statement, in a transaction that holds the counters until it
+    ends (a refusal gives them back); ``read_version`` is the version the case must still
+    be at. SQLite takes them in its transaction as the letters are numbered.
+    """
     trigger = TRIGGERS_BY_NAME[command.trigger]
-    # A trigger that numbers no letter reads in one statement and writes in one (the
-    # optimistic lock guards the gap): on PostgreSQL neither needs a transaction around it.
-    # A 文号 is taken in the change's transaction, so a failed change gives it back.
-    with app.core_uow(autocommit=not trigger.letters) as uow:
+    with app.core_uow(autocommit=claims) as uow:
         connection = uow.connection
         ranks = "month_rank" in trigger.needs
-        # On PostgreSQL the first statement takes the letters' 文号 numbers as well.
         kinds: tuple[str, ...] = ()
         if connection.dialect.name == "postgresql":
             kinds = tuple(str(letter.kind) for letter in trigger.issued(command))
         loaded = _load(
             connection, actor, case_id, prints=trigger.prints, ranks=ranks,
-            numbering=(kinds, on.year),
+            numbering=(kinds, on.year), claims=claims,
         )  # fmt: skip
         who, case = loaded.actor, loaded.case
         if not loaded.may_act:
@@ -463,6 +510,8 @@ def act(
                 "请刷新后重试",
                 field="expected_version",
             )
+        if read_version is not None and case.version != read_version:
+            raise ConflictError()
         told = _told(trigger, case)
         facts = _facts(case)
         if ranks:
@@ -564,20 +613,27 @@ def _set(case: Case, **values: Any) -> None:
 
 
 def _write_case(
-    connection: Connection, rows: Sequence[Base], case: Case, loaded: dict[str, Any]
+    connection: Connection,
+    rows: Sequence[Base],
+    case: Case,
+    loaded: dict[str, Any],
+    counted: Sequence[LetterCounter] = (),
 ) -> None:
     """INSERT the change's ``rows``, then UPDATE the columns it altered (``loaded``: their
-    values before it; the version always changes) if the row is still at the version loaded.
+    values before it; the version always changes) if the row is still at the version loaded
+    and every ``counted`` 文号 counter moves to the number its letter claims.
 
     Raises:
         ConflictError: another writer changed the case since it was loaded.
+        _NumbersTaken: that, or another change took a number claimed (nothing was written).
     """
     values = _change_values(case)
     changed = tuple(column for column in _CHANGE_COLUMNS if values[column] != loaded[column])
     params = {column: values[column] for column in changed}
     params.update(loaded_id=case.id, loaded_version=loaded["version"])
-    if insert_rows_then_update(connection, rows, _update_case(changed), params) != 1:
-        raise ConflictError()
+    update = _update_case(changed)
+    if insert_rows_then_update(connection, rows, update, params, counted=counted) != 1:
+        raise _NumbersTaken(loaded["version"]) if counted else ConflictError()
 
 
 def _apply(
@@ -593,11 +649,11 @@ def _apply(
 ) -> tuple[IssuedLetter, ...]:
     """Write what ``step`` changes, and issue its letters; ``notices`` go in with its rows.
 
-    Statements, in order: each letter's 文号 counter (on PostgreSQL taken by ``_load``); then
-    the rows (letters, clock event, notices, audit event) and one UPDATE of the case (the
-    columns it altered and its audit chain head, guarded by the version loaded; a writer
-    that got there first makes it, or the event's unique (case, seq), a conflict), one
-    statement on PostgreSQL. The case object is given each value as it is decided
+    Statements, in order: each letter's 文号 counter (on PostgreSQL read or taken by
+    ``_load``, and a number read claimed with the rows); then the rows (letters, clock event,
+    notices, audit event) and one UPDATE of the case (the columns it altered and its audit
+    chain head, guarded by the version loaded; a writer that got there first makes it, or
+    the event's unique (case, seq), a conflict), one statement on PostgreSQL. The case object is given each value as it is decided
     (``_set``), so the draft, the letters and the audit snapshot read the case as the change
     leaves it.
     """
@@ -692,7 +748,8 @@ def _apply(
     # The rows first, then the case: the step that archives a case leaves it read-only in
     # the database (0013), so its own event must be in before the state changes.
     rows = [*letter_rows, *([clock_row] if clock_row is not None else []), *notices, audit_event]
-    _write_case(connection, rows, case, before_change)
+    counted = [claimed_counter(case.agency_id, row) for row in letter_rows] if loaded.claims else []
+    _write_case(connection, rows, case, before_change, counted)
     return tuple(issued)
 
 
@@ -757,8 +814,10 @@ class _Loaded:
     retention_years: int
     #: The case's rank among its applicant's applications to the agency that month, if asked.
     month_rank: int | None = None
-    #: The 文号 numbers the load took, by letter kind and year (PostgreSQL; see ``_load``).
+    #: The 文号 numbers the load took or read, by letter kind and year (PostgreSQL; ``_load``).
     numbers: dict[tuple[str, int], int] = field(default_factory=dict)
+    #: The numbers were read, not taken: the write claims them (``_write_case``).
+    claims: bool = False
 
 
 def _labelled(cls: type[Base], prefix: str, unread: frozenset[str]) -> list[tuple[str, Any]]:
@@ -833,10 +892,13 @@ def _month_rank() -> Any:
 
 
 @functools.cache
-def _load_statement(prints: bool, ranks: bool, numbers: int) -> _LoadStatement:
+def _load_statement(
+    prints: bool, ranks: bool, numbers: int, claims: bool = False
+) -> _LoadStatement:
     """The acting user, the case, its clock events and its agency's terms in one Core SELECT
     (with its applicant's and agency's rows for a trigger that ``prints``, its month rank
-    for one that ``ranks``, and ``numbers`` 文号 numbers taken, PostgreSQL only).
+    for one that ``ranks``, and ``numbers`` 文号 numbers, PostgreSQL only: read as their
+    counters stand if the change ``claims`` them when it writes, else taken).
 
     Both rows are found by a unique key, so the join gives one row per clock event: one
     round trip, and one snapshot even where each statement sees the latest commit (SQLite
@@ -865,7 +927,7 @@ def _load_statement(prints: bool, ranks: bool, numbers: int) -> _LoadStatement:
     tail = len(columns)
     if ranks:
         columns.append(_month_rank())
-    columns.extend(taken_number(n) for n in range(numbers))
+    columns.extend((counted_number if claims else taken_number)(n) for n in range(numbers))
     statement = (
         select(*columns)
         .select_from(User)
@@ -892,14 +954,17 @@ def _load(
     prints: bool,
     ranks: bool = False,
     numbering: tuple[tuple[str, ...], int] = ((), 0),
+    claims: bool = False,
 ) -> _Loaded:
     """The acting user, the case to change (with its clock events, and its applicant and
     agency if the trigger ``prints``), its agency's terms, and its month rank if the trigger
     ``ranks`` (``_month_rank``).
 
-    ``numbering`` (letter kinds, year): the 文号 numbers the change's letters will carry,
-    taken in the same statement (``letters.taken_number``, PostgreSQL): the counter rows stay
-    locked until the change commits or rolls back, which gives the numbers back.
+    ``numbering`` (letter kinds, year): the 文号 numbers the change's letters will carry
+    (PostgreSQL). With ``claims`` they are read as their counters stand
+    (``letters.counted_number``) and the write claims them; without, they are taken in the
+    same statement (``letters.taken_number``): the counter rows stay locked until the change
+    commits or rolls back, which gives the numbers back.
 
     Raises:
         RuleViolation / NotFound: no actor named, or no such user (said first, as ``_actor``
@@ -907,7 +972,7 @@ def _load(
     """
     rows: Sequence[Any] = ()
     kinds, year = numbering
-    load = _load_statement(prints, ranks, len(kinds))
+    load = _load_statement(prints, ranks, len(kinds), claims)
     # A user name is plain ASCII: anything else is no user and never reaches the driver.
     if isinstance(user_name, str) and _USER_NAME.fullmatch(user_name):
         params: dict[str, Any] = {"user_name": user_name, "case_id": case_id}
@@ -933,6 +998,7 @@ def _load(
         Actor(name, Role(role)), bool(county or works_there), case, fee_scale, retention_years,
         int(tail[0] or 1) if ranks else None,
         {(kind, year): number for kind, number in zip(kinds, tail[ranks:], strict=True)},
+        claims=claims and bool(kinds),
     )  # fmt: skip
 
 

@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any, cast
 
 from sqlalchemy import (
+    ColumnElement,
     Connection,
     Insert,
     Integer,
@@ -30,6 +31,7 @@ from sqlalchemy import (
     String,
     Table,
     bindparam,
+    func,
     literal,
     select,
 )
@@ -167,6 +169,31 @@ def taken_number(n: int) -> ScalarSelect[Any]:
     ).where(Case.id == bindparam("case_id"))  # fmt: skip
     taking = _counted(pg_insert(_COUNTER).from_select([*_COUNTER_KEY, "last_no"], agency_year_kind))
     return select(taking.cte(f"taken_{n}").c.last_no).scalar_subquery()
+
+
+def counted_number(n: int) -> ColumnElement[Any]:
+    """The 文号 number letter kind ``kind_<n>`` in ``year`` would take next for the agency of
+    the case the statement reads (a correlated column of ``cases._load``), as its counter
+    stands: read, not taken. The change claims it when it writes (``claimed_counter``); if
+    another change took it meanwhile, nothing is written."""
+    last = (
+        select(_COUNTER.c.last_no)
+        .where(
+            _COUNTER.c.agency_id == Case.agency_id,
+            _COUNTER.c.year == bindparam("year", type_=Integer),
+            _COUNTER.c.kind == bindparam(f"kind_{n}", type_=String),
+        )
+        .scalar_subquery()
+    )
+    return func.coalesce(last, 0) + 1
+
+
+def claimed_counter(agency_id: int, letter: Letter) -> LetterCounter:
+    """The counter row as ``letter``'s number leaves it, for the write that claims the number
+    (``models.db.insert_rows_then_update``'s ``counted``)."""
+    return LetterCounter(
+        agency_id=agency_id, year=letter.year, kind=letter.kind, last_no=letter.seq_no
+    )
 
 
 def _present(**values: Any) -> dict[str, Any]:

@@ -9,18 +9,22 @@ import json
 import re
 import subprocess
 import threading
+from collections.abc import Callable
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 import pytest
 from docx import Document
 from sqlalchemy import func, select
 
 from disclosure.config import Settings
-from disclosure.errors import NotFound, RuleViolation
+from disclosure.errors import ConflictError, NotFound, RuleViolation
 from disclosure.letters.output import render_format
+from disclosure.models.db import count_statements
 from disclosure.models.tables import Case, ClockEventRow, Letter, LetterCounter
 from disclosure.services import agencies, cases
+from disclosure.services.audit import verify_snapshot
 from disclosure.services.letters import (
     NUMBER_PLACEHOLDER,
     LetterRequest,
@@ -461,8 +465,8 @@ def test_letter_numbers_are_gapless_and_unique_under_concurrent_issuers(app: App
 def test_a_letter_step_refused_after_its_number_was_taken_gives_the_number_back(
     app: App,
 ) -> None:
-    """On PostgreSQL the statement that reads the case takes the fee notice's number; the
-    refusal that follows rolls it back, so the notice issued next is still number 1."""
+    """A refused fee notice leaves its number to the next: still number 1 (on PostgreSQL the
+    number is only read with the case; the write that would claim it never runs)."""
     case_id = handled_case(app)
     with pytest.raises(RuleViolation):
         act(app, case_id, "issue_fee", "alice", "2026-11-05", pages=30)  # nothing is due
@@ -493,6 +497,63 @@ def test_concurrent_letter_steps_number_their_letters_without_gap_or_duplicate(
     assert errors == []
     numbers = sorted(letter(app, case_id, "agency_consult").seq_no for case_id in case_ids)
     assert numbers == list(range(1, issuers + 1))
+
+
+def _meanwhile(monkeypatch: pytest.MonkeyPatch, then: Callable[[], object]) -> None:
+    """Run ``then`` once, between the next change's read and its write (as its ``fire``)."""
+    fire, pending = cases.fire, [then]
+
+    def fire_after(*args: Any) -> Any:
+        while pending:
+            pending.pop()()
+        return fire(*args)
+
+    monkeypatch.setattr(cases, "fire", fire_after)
+
+
+def test_a_number_another_change_took_after_it_was_read_is_not_issued_twice(
+    app: App, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Another case's consultation takes 文号 1 while this one's consultation, having read 1
+    as next, is deciding: this one writes nothing, runs again taking its number under the
+    counter's lock (PostgreSQL; SQLite takes it in its transaction) and issues 2."""
+    first, second = handled_case(app), handled_case(app)
+    _meanwhile(
+        monkeypatch,
+        lambda: act(app, first, "consult_agency", "alice", "2026-11-04", party="示例市财政局"),
+    )
+    with count_statements(app.engine) as statements:
+        act(app, second, "consult_agency", "alice", "2026-11-04", party="示例市财政局")
+    assert [letter(app, c, "agency_consult").seq_no for c in (first, second)] == [1, 2]
+    if app.engine.dialect.name == "postgresql":  # the claim lost, the number then taken
+        taking = [sql for sql in statements if "ON CONFLICT" in sql and "SELECT users" in sql]
+        assert len(taking) == 1
+    for case_id in (first, second):
+        assert verify_snapshot(app.engine, case_id) == (1, [])
+        assert cases.get_case(app, case_id).version == 4  # one event for the consultation
+
+
+def test_a_case_and_its_number_both_taken_meanwhile_is_a_conflict_that_takes_nothing(
+    app: App, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The same case's consultation, by another clerk, takes 文号 1 and moves the case while
+    this one is deciding: this one is a conflict and leaves the counter at 1."""
+    case_id = handled_case(app)
+    _meanwhile(
+        monkeypatch,
+        lambda: act(app, case_id, "consult_agency", "carol", "2026-11-04", party="示例市财政局"),
+    )
+    with pytest.raises(ConflictError):
+        act(app, case_id, "consult_agency", "alice", "2026-11-04", party="示例市财政局")
+    with app.uow() as uow:
+        issued = list(
+            uow.session.scalars(select(Letter.seq_no).where(Letter.kind == "agency_consult"))
+        )
+        counted = uow.session.scalar(
+            select(LetterCounter.last_no).where(LetterCounter.kind == "agency_consult")
+        )
+    assert (issued, counted) == ([1], 1)
+    assert verify_snapshot(app.engine, case_id) == (1, [])
 
 
 def test_a_fee_of_nothing_is_refused_and_leaves_the_clock_running(app: App) -> None:
