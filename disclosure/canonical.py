@@ -26,17 +26,21 @@ _ENCODER = json.JSONEncoder(ensure_ascii=False, sort_keys=True, separators=(",",
 
 def _same_in_both(value: Any) -> bool:
     """Whether the C encoder prints ``value`` exactly as JCS does (see the module docstring)."""
-    if value is None or isinstance(value, str | bool):
+    # Loops, not generators, and the commonest kinds first: this walk of every event's
+    # payload was a tenth of a state change's own time (issue #9).
+    if isinstance(value, str) or value is None or isinstance(value, bool):
         return True
     if isinstance(value, int):
         return -_SAFE_INTEGER <= value <= _SAFE_INTEGER
     if isinstance(value, dict):
-        return all(
-            isinstance(key, str) and (key.isascii() or max(key) <= "\uffff") and _same_in_both(item)
-            for key, item in value.items()
-        )
+        for key, item in value.items():
+            if not isinstance(key, str) or not (key.isascii() or max(key) <= "\uffff"):
+                return False
+            if not _same_in_both(item):
+                return False
+        return True
     if isinstance(value, list | tuple):
-        return all(_same_in_both(item) for item in value)
+        return all(map(_same_in_both, value))
     return False
 
 
@@ -56,3 +60,26 @@ def dumps(value: Any) -> str:
         else:
             return text
     return rfc8785.dumps(value).decode("utf-8")
+
+
+def dumps_with(value: dict[str, Any], key: str, text: str) -> str:
+    """``dumps({**value, key: member})`` where ``text`` is ``dumps(member)``, already printed
+    (an audit event's payload, printed once for its row and again inside the body its hash
+    covers): the member is neither parsed nor walked again.
+
+    Raises:
+        CanonicalizationError: as ``dumps``, for what ``value`` holds.
+    """
+    if not all(isinstance(k, str) for k in value):
+        raise CanonicalizationError("object keys must be text")
+    # JCS orders members by their keys' UTF-16 code units: those before ``key``, then it,
+    # then those after.
+    place = _utf16(key)
+    before = {k: item for k, item in value.items() if k != key and _utf16(k) <= place}
+    after = {k: item for k, item in value.items() if _utf16(k) > place}
+    members = [dumps(before)[1:-1], f"{dumps(key)}:{text}", dumps(after)[1:-1]]
+    return "{" + ",".join(member for member in members if member) + "}"
+
+
+def _utf16(key: str) -> bytes:
+    return key.encode("utf-16-be", "surrogatepass")

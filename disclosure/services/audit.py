@@ -143,7 +143,9 @@ def _plain(value: Any) -> Any:
     Raises:
         TypeError: ``value`` holds a float (see scheme 4 in the module docstring).
     """
-    if isinstance(value, Mapping):
+    if isinstance(value, str | int) or value is None:  # most of a payload; asked first
+        return value
+    if isinstance(value, dict) or isinstance(value, Mapping):
         return {key: _plain(item) for key, item in value.items()}
     if isinstance(value, list | tuple):
         return [_plain(item) for item in value]
@@ -253,9 +255,12 @@ def application_fingerprint(case: Case, applicant: Applicant, scheme: int | None
     return hashlib.sha256(canonical_json(fields, scheme).encode("utf-8")).hexdigest()
 
 
-def event_hash(event: AuditEvent, payload: Any = None) -> str:
-    """SHA-256 of the event under its scheme (from scheme 3 on, the scheme is hashed too);
-    ``payload``: the event's payload as parsed, if the caller holds it already.
+def event_hash(event: AuditEvent, *, printed: bool = False) -> str:
+    """SHA-256 of the event under its scheme (from scheme 3 on, the scheme is hashed too).
+
+    ``printed``: the caller has just printed the payload as the scheme's canonical text
+    (``new_event``), so the body takes that text as it is; otherwise (a stored event, as
+    ``verify_case`` reads it) the payload is parsed and printed again.
 
     Raises:
         ValueError: the payload is not JSON, or (from scheme 4 on) holds a number JCS
@@ -273,12 +278,16 @@ def event_hash(event: AuditEvent, payload: Any = None) -> str:
         "from_state": event.from_state,
         "to_state": event.to_state,
         "reason": event.reason,
-        "payload": json.loads(event.payload) if payload is None else payload,
         "prev_hash": event.prev_hash,
     }
     if event.scheme >= _HASHED_SCHEME:
         body["scheme"] = event.scheme
-    return hashlib.sha256(canonical_json(body, event.scheme).encode("utf-8")).hexdigest()
+    if printed and event.scheme >= _JCS_SCHEME:
+        text = canonical.dumps_with(body, "payload", event.payload)
+    else:
+        body["payload"] = json.loads(event.payload)
+        text = canonical_json(body, event.scheme)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
 def hash_holds(event: AuditEvent) -> bool:
@@ -334,10 +343,8 @@ def new_event(
         prev_hash=prev_hash,
         scheme=SCHEME,
     )
-    # What the canonical text parses back to: the hash need not parse it again.
-    plain = _plain({**payload, "case": case_snapshot(case)})
-    event.payload = canonical_json(plain, SCHEME)
-    event.hash = event_hash(event, plain)
+    event.payload = canonical_json(_plain({**payload, "case": case_snapshot(case)}), SCHEME)
+    event.hash = event_hash(event, printed=True)  # the payload is not parsed back
     event.key_id, event.mac = keys.sign(event.hash)
     return event
 

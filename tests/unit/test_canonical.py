@@ -81,3 +81,23 @@ def test_the_values_where_the_two_encoders_could_differ(value: Any) -> None:
 def test_a_lone_surrogate_is_refused_not_printed() -> None:
     with pytest.raises(rfc8785.CanonicalizationError):
         canonical.dumps({"name": "\ud800"})
+
+
+@settings(max_examples=500)
+@given(st.dictionaries(_TEXT, _VALUES, max_size=6), _TEXT, _VALUES)
+def test_a_member_printed_already_is_placed_as_printing_the_whole_would_place_it(
+    value: dict[str, Any], key: str, member: Any
+) -> None:
+    """``dumps_with`` (an audit event's payload printed once) gives what ``dumps`` gives for
+    the whole object, or refuses what it refuses."""
+    try:
+        text = canonical.dumps(member)
+    except rfc8785.CanonicalizationError:
+        return  # a member that cannot be printed is never given printed
+    whole = _outcome(canonical.dumps, {**value, key: member})
+    assert _outcome(lambda v: canonical.dumps_with(v, key, text), value) == whole
+
+
+def test_the_member_goes_between_the_keys_around_it() -> None:
+    printed = canonical.dumps_with({"z": 1, "a": "甲", "payload": 0}, "payload", '{"b":[1]}')
+    assert printed == '{"a":"甲","payload":{"b":[1]},"z":1}'
