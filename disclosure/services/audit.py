@@ -67,6 +67,7 @@ from sqlalchemy.orm import Session
 from disclosure import canonical
 from disclosure.errors import ConflictError, NotFound
 from disclosure.keys import AuditKeys, user_record
+from disclosure.models.db import new_row
 from disclosure.models.tables import (
     Agency,
     Applicant,
@@ -330,7 +331,8 @@ def new_event(
                 f"案件{case.id}的轨迹缺少第{seq - 1}条事件，已拒绝写入；请运行 disclosure audit verify"
             )
         prev_hash = case.audit_head
-    event = AuditEvent(
+    event = new_row(
+        AuditEvent,
         case_id=case.id,
         seq=seq,
         at=at.astimezone(UTC),

@@ -24,7 +24,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from disclosure.config import Settings
 from disclosure.errors import ConflictError, NotFound, PermissionDenied, RuleViolation
-from disclosure.models.db import as_loaded, insert_row, insert_rows_then_update
+from disclosure.models.db import as_loaded, insert_row, insert_rows_then_update, new_row
 from disclosure.models.tables import (
     Agency,
     Applicant,
@@ -696,8 +696,8 @@ def _apply(
     clock_row = None
     if step.clock_event is not None and step.clock_record is not None:
         event, record = step.clock_event, step.clock_record
-        clock_row = ClockEventRow(
-            case_id=case.id, seq=len(case.clock_events) + 1, kind=event.kind.value,
+        clock_row = new_row(
+            ClockEventRow, case_id=case.id, seq=len(case.clock_events) + 1, kind=event.kind.value,
             occurred_on=event.on, days=event.days, until=event.until, note=record.note,
             party=record.party, opinion=record.opinion,
         )  # fmt: skip

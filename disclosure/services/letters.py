@@ -45,6 +45,7 @@ from disclosure.config import Settings
 from disclosure.errors import NotFound, RuleViolation
 from disclosure.letters import FORMATS
 from disclosure.letters.render import render_html
+from disclosure.models.db import new_row
 from disclosure.models.tables import Applicant, Case, ClockEventRow, Letter, LetterCounter
 from disclosure.services.agencies import profile
 from disclosure.services.unit_of_work import App
@@ -191,9 +192,10 @@ def counted_number(n: int) -> ColumnElement[Any]:
 def claimed_counter(agency_id: int, letter: Letter) -> LetterCounter:
     """The counter row as ``letter``'s number leaves it, for the write that claims the number
     (``models.db.insert_rows_then_update``'s ``counted``)."""
-    return LetterCounter(
-        agency_id=agency_id, year=letter.year, kind=letter.kind, last_no=letter.seq_no
-    )
+    return new_row(
+        LetterCounter, agency_id=agency_id, year=letter.year, kind=letter.kind,
+        last_no=letter.seq_no,
+    )  # fmt: skip
 
 
 def _present(**values: Any) -> dict[str, Any]:
@@ -490,8 +492,8 @@ def prepare(
     _, number = _number(settings, agency, kind, request.issued_on.year, seq_no)
     context["letter"] = _letter_block(kind, title, number, request.issued_on)
     html = render_html(template, context, _template_dir(settings, case))
-    letter = Letter(
-        case_id=case.id, kind=str(kind), template=template, prefix=prefix,
+    letter = new_row(
+        Letter, case_id=case.id, kind=str(kind), template=template, prefix=prefix,
         year=request.issued_on.year, seq_no=seq_no, number=number,
         issued_on=request.issued_on, issued_at=at,
         issued_by=issued_by, audit_seq=audit_seq,
