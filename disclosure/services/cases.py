@@ -447,15 +447,64 @@ def act(
         raise RuleViolation(
             "on", "not_in_future", f"办理日期{cn_date(on)}晚于今天（{cn_date(today)}）"
         )
-    change = functools.partial(
-        _change, app, case_id, command, actor=actor, on=on, today=today,
-        expected_version=expected_version, via=via,
-    )  # fmt: skip
+    trigger = TRIGGERS_BY_NAME[command.trigger]
+
+    def attempt(claims: bool, read_version: int | None = None) -> Change:
+        """On PostgreSQL a change that ``claims`` reads in one statement and writes in one,
+        each committing by itself (the optimistic lock guards the gap): its letters' 文号
+        numbers are read with the case and claimed by compare-and-set in the write, which
+        raises ``_NumbersTaken`` if another change took one first. Otherwise the numbers are
+        taken in the reading statement, in a transaction that holds their counters until it
+        ends (a refusal gives them back), and ``read_version`` is the version the case must
+        still be at. SQLite takes them in its transaction as the letters are numbered.
+        """
+        with app.core_uow(autocommit=claims) as uow:
+            connection = uow.connection
+            ranks = "month_rank" in trigger.needs
+            kinds: tuple[str, ...] = ()
+            if connection.dialect.name == "postgresql":
+                kinds = tuple(str(letter.kind) for letter in trigger.issued(command))
+            loaded = _load(
+                connection, actor, case_id, prints=trigger.prints, ranks=ranks,
+                numbering=(kinds, on.year), claims=claims,
+            )  # fmt: skip
+            who, case = loaded.actor, loaded.case
+            if not loaded.may_act:
+                raise outsider(who.name, f"办理“{trigger.label}”")
+            if expected_version is not None and case.version != expected_version:
+                raise ConflictError(
+                    f"案件已被他人修改：你看到的版本号是{expected_version}，当前版本号是{case.version}，"
+                    "请刷新后重试",
+                    field="expected_version",
+                )
+            if read_version is not None and case.version != read_version:
+                raise ConflictError()
+            told = _told(trigger, case)
+            facts = _facts(case)
+            if ranks:
+                facts = replace(facts, month_rank=loaded.month_rank)
+            step = fire(
+                facts, Command(command, who, on, today), app.settings.calendar,
+                app.settings.rules, _policy(app, loaded.fee_scale),
+            )  # fmt: skip
+            notices = []
+            if told is not None and told != who.name:
+                notices.append(
+                    notification(
+                        told, trigger.name, case.id, command.reason, by=who.name, at=app.now()
+                    )
+                )
+            letters = _apply(connection, loaded, facts, step, command, who, app, via, notices)
+            uow.commit()
+            return Change(
+                case_id, step, case.version, letters, _fee_view(case) if step.fee else None
+            )
+
     try:
-        return change(claims=True)
+        return attempt(claims=True)
     except _NumbersTaken as lost:
         # Rare (two issuers of one kind at one agency at once): queue on the counters.
-        return change(claims=False, read_version=lost.version)
+        return attempt(claims=False, read_version=lost.version)
 
 
 class _NumbersTaken(Exception):
@@ -465,69 +514,6 @@ class _NumbersTaken(Exception):
         super().__init__(version)
         #: The case's version when the change read it.
         self.version = version
-
-
-def _change(
-    app: App,
-    case_id: int,
-    command: TriggerInput,
-    *,
-    actor: str | None,
-    on: date,
-    today: date,
-    expected_version: int | None,
-    via: Via | None,
-    claims: bool,
-    read_version: int | None = None,
-) -> Change:
-    """``act``'s one attempt.
-
-    On PostgreSQL a change with ``claims`` reads in one statement and writes in one, each
-    committing by itself (the optimistic lock guards the gap): its letters' 文号 numbers are
-    read with the case and claimed by compare-and-set in the write, which raises
-    ``_NumbersTaken`` if another change took one first. Without ``claims`` the numbers are
-    taken in the reading statement, in a transaction that holds the counters until it
-    ends (a refusal gives them back); ``read_version`` is the version the case must still
-    be at. SQLite takes them in its transaction as the letters are numbered.
-    """
-    trigger = TRIGGERS_BY_NAME[command.trigger]
-    with app.core_uow(autocommit=claims) as uow:
-        connection = uow.connection
-        ranks = "month_rank" in trigger.needs
-        kinds: tuple[str, ...] = ()
-        if connection.dialect.name == "postgresql":
-            kinds = tuple(str(letter.kind) for letter in trigger.issued(command))
-        loaded = _load(
-            connection, actor, case_id, prints=trigger.prints, ranks=ranks,
-            numbering=(kinds, on.year), claims=claims,
-        )  # fmt: skip
-        who, case = loaded.actor, loaded.case
-        if not loaded.may_act:
-            raise outsider(who.name, f"办理“{trigger.label}”")
-        if expected_version is not None and case.version != expected_version:
-            raise ConflictError(
-                f"案件已被他人修改：你看到的版本号是{expected_version}，当前版本号是{case.version}，"
-                "请刷新后重试",
-                field="expected_version",
-            )
-        if read_version is not None and case.version != read_version:
-            raise ConflictError()
-        told = _told(trigger, case)
-        facts = _facts(case)
-        if ranks:
-            facts = replace(facts, month_rank=loaded.month_rank)
-        step = fire(
-            facts, Command(command, who, on, today), app.settings.calendar,
-            app.settings.rules, _policy(app, loaded.fee_scale),
-        )  # fmt: skip
-        notices = []
-        if told is not None and told != who.name:
-            notices.append(
-                notification(told, trigger.name, case.id, command.reason, by=who.name, at=app.now())
-            )
-        letters = _apply(connection, loaded, facts, step, command, who, app, via, notices)
-        uow.commit()
-        return Change(case_id, step, case.version, letters, _fee_view(case) if step.fee else None)
 
 
 def _told(trigger: Trigger, case: Case) -> str | None:
