@@ -475,7 +475,8 @@ def prepare(
     (``insert_row``; a change writes it with its other rows in one statement where it can).
 
     Args:
-        seq_no: its number, if the caller took it already (``taken_number``).
+        seq_no: its number, if the caller took or read it already (``taken_number``,
+            ``counted_number``).
         context: a context stored from ``preview`` (the approved draft): the letter is
             rendered from it, with only its ``letter`` block (kind, title, 文号, date)
             replaced, instead of being rebuilt from the case.
