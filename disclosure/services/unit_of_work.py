@@ -72,8 +72,9 @@ class App:
 
         ``autocommit``: on PostgreSQL each statement commits by itself, for a use case that
         reads in one statement and writes in one with an optimistic lock guarding the gap
-        (a trigger that numbers no letter): no BEGIN and COMMIT round trips. SQLite keeps
-        its transaction, since it sends a change's rows one statement each.
+        (a change, its letters' 文号 numbers claimed in its write): no BEGIN and COMMIT
+        round trips. SQLite keeps its transaction, since it sends a change's rows one
+        statement each.
         """
         engine = self.engine
         if autocommit and engine.dialect.name == "postgresql":
